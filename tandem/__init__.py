@@ -1,0 +1,1 @@
+"""Tandem: open-source mentoring programmes inside learning platforms."""
