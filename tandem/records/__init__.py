@@ -1,0 +1,52 @@
+"""The data model of Tandem: SQLAlchemy 2.0 models, sessions, migrations and secrets.
+
+No business rules live here beyond integrity: every tenant-owned row carries its tenant,
+and the database refuses a row that points into another tenant.
+"""
+
+from .base import Base, UTCDateTime, utcnow
+from .db import Database, get_database, get_session, init_app, make_engine, parse_database_url
+from .errors import ConfigurationError, DecryptionError, EncryptionKeyError, RecordsError
+from .people import Course, Enrolment, Identity, LearningRecord, Member
+from .programmes import Match, Participant, Programme
+from .relationships import Agreement, Alert, AuditEvent, CheckIn, SurveyResponse
+from .secrets import SecretBox, generate_key
+from .sync_state import ConnectorConfig, SyncRun
+from .tenancy import Deployment, ExpiringValue, Tenant, ToolKey
+
+__all__ = [
+    "Agreement",
+    "Alert",
+    "AuditEvent",
+    "Base",
+    "CheckIn",
+    "ConfigurationError",
+    "ConnectorConfig",
+    "Course",
+    "Database",
+    "DecryptionError",
+    "Deployment",
+    "EncryptionKeyError",
+    "Enrolment",
+    "ExpiringValue",
+    "Identity",
+    "LearningRecord",
+    "Match",
+    "Member",
+    "Participant",
+    "Programme",
+    "RecordsError",
+    "SecretBox",
+    "SurveyResponse",
+    "SyncRun",
+    "Tenant",
+    "ToolKey",
+    "UTCDateTime",
+    "generate_key",
+    "get_database",
+    "get_session",
+    "init_app",
+    "make_engine",
+    "parse_database_url",
+    "utcnow",
+]
