@@ -1,0 +1,49 @@
+"""The Flask application factory."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from tandem import records
+
+from . import config as tandem_config
+from .errors import register_error_handlers
+
+
+def create_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """Build a Tandem app.
+
+    Settings come, lowest first, from the defaults, the ``TANDEM_*`` environment
+    variables, and ``config``.
+
+    Raises:
+        ConfigurationError: a setting is missing or malformed (the message names it).
+    """
+    config = dict(config or {})
+    folder = tandem_config.instance_path()
+    if "INSTANCE_PATH" in config:
+        folder = config.pop("INSTANCE_PATH")
+    app = Flask("tandem.lti_tool", instance_path=str(folder))
+    app.config.from_mapping(
+        TANDEM_DATABASE_URL=tandem_config.default_database_url(Path(app.instance_path)),
+        TANDEM_DEMO=False,
+        SESSION_COOKIE_HTTPONLY=True,
+        TEMPLATES_AUTO_RELOAD=False,
+    )
+    app.config.from_mapping(tandem_config.config_from_env())
+    app.config.from_mapping(config)
+
+    production = not (app.config["TESTING"] or app.config["TANDEM_DEMO"])
+    app.extensions["tandem.secrets"] = tandem_config.check_config(app.config, production=production)
+
+    records.init_app(app)
+    register_error_handlers(app)
+
+    from .views import core
+
+    app.register_blueprint(core.bp)
+    return app

@@ -1,0 +1,36 @@
+"""One place that turns Tandem's errors into HTTP answers with plain pages."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+
+def error_page(status: int, title: str, message: str) -> tuple[str, int]:
+    """A plain error page: what went wrong and what to do, never a stack trace."""
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map errors to HTTP answers.
+
+    Later packages register their own base errors here (``ProgrammeError`` -> 400, ...),
+    so that views never catch and translate errors one by one.
+    """
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> tuple[str, int]:
+        return error_page(exc.code or 500, exc.name, exc.description or "")
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[str, int]:
+        log.exception("unhandled error")
+        return error_page(
+            500,
+            "Something went wrong",
+            "Tandem could not finish this request. Nothing was changed; please try again.",
+        )

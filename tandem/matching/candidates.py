@@ -1,0 +1,184 @@
+"""Score sources and the sparse candidate graph the solvers work on.
+
+At 20,000 x 10,000 the full score matrix is 200M pairs, so solvers never hold
+it: a *source* produces score rows on demand (chunked), and the solvers keep
+each mentee's top candidates plus ``outside[i]``, an upper bound on every
+allowed score that was left out. The bound and the stability checks use
+``outside`` to decide which rows must be looked at again in full, which keeps
+them valid for the full problem, not only the pruned graph.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+
+__all__ = ["Candidates", "DenseSource", "ScoreSource", "SparseSource", "build_candidates"]
+
+# Rows x mentors per scoring chunk: ~64 MB of float64, small next to the target.
+CHUNK_ELEMENTS = 8_000_000
+
+
+class ScoreSource:
+    """Produces dense score rows; ``-inf`` marks a pair that may not be matched."""
+
+    n: int
+    m: int
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
+        """Return a ``(len(idx), m)`` float64 block of scores for mentees ``idx``."""
+        raise NotImplementedError
+
+    def chunks(self, idx: np.ndarray | None = None):
+        """Yield ``(row indices, block)`` over ``idx`` (default all rows) in chunks."""
+        idx = np.arange(self.n) if idx is None else np.asarray(idx, dtype=np.int64)
+        step = max(1, CHUNK_ELEMENTS // max(self.m, 1))
+        for start in range(0, len(idx), step):
+            sub = idx[start : start + step]
+            yield sub, self.rows(sub)
+
+
+class DenseSource(ScoreSource):
+    """A dense score matrix with an optional forbidden mask."""
+
+    def __init__(self, scores: np.ndarray, forbidden=None, threshold: float | None = None):
+        self.scores = scores
+        self.forbidden = forbidden
+        self.threshold = threshold
+        self.n, self.m = scores.shape
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        block = np.array(self.scores[idx], dtype=np.float64)
+        if self.forbidden is not None:
+            fb = self.forbidden[idx]
+            fb = fb.toarray() if sp.issparse(fb) else fb
+            block[fb] = -np.inf
+        if self.threshold is not None:
+            block[block < self.threshold] = -np.inf
+        return block
+
+
+class SparseSource(ScoreSource):
+    """A CSR score matrix: pairs without a stored entry are not candidates."""
+
+    def __init__(self, scores: sp.csr_array, forbidden=None):
+        self.scores = scores
+        self.forbidden = forbidden
+        self.n, self.m = scores.shape
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        sub = self.scores[idx]
+        block = np.full(sub.shape, -np.inf)
+        r = np.repeat(np.arange(sub.shape[0]), np.diff(sub.indptr))
+        block[r, sub.indices] = sub.data
+        if self.forbidden is not None:
+            fb = self.forbidden[idx]
+            fb = fb.toarray() if sp.issparse(fb) else fb
+            block[fb] = -np.inf
+        return block
+
+
+class ThresholdSource(ScoreSource):
+    """Another source with every score below ``threshold`` forbidden (fair mode)."""
+
+    def __init__(self, base: ScoreSource, threshold: float):
+        self.base = base
+        self.threshold = threshold
+        self.n, self.m = base.n, base.m
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        block = self.base.rows(idx)
+        block[block < self.threshold] = -np.inf
+        return block
+
+
+class RowSubsetSource(ScoreSource):
+    """Restrict a source to some mentees and mentors (re-matching a subset)."""
+
+    def __init__(self, base: ScoreSource, rows: np.ndarray, cols: np.ndarray | None = None):
+        self.base = base
+        self.row_map = np.asarray(rows, dtype=np.int64)
+        self.col_map = None if cols is None else np.asarray(cols, dtype=np.int64)
+        self.n = len(self.row_map)
+        self.m = base.m if cols is None else len(self.col_map)
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        block = self.base.rows(self.row_map[idx])
+        return block if self.col_map is None else block[:, self.col_map]
+
+
+@dataclass
+class Candidates:
+    """Sparse candidate edges, grouped by mentee, best first within a mentee.
+
+    Attributes:
+        n, m: Problem shape.
+        rows, cols, score: Parallel edge arrays, sorted by (row, -score, col).
+        outside: Per mentee, an upper bound on the score of any allowed pair not
+            in the edge list (``-inf`` when every allowed pair is present).
+    """
+
+    n: int
+    m: int
+    rows: np.ndarray
+    cols: np.ndarray
+    score: np.ndarray
+    outside: np.ndarray
+
+    def add(self, rows: np.ndarray, cols: np.ndarray, score: np.ndarray) -> None:
+        """Add edges (duplicates are dropped) and keep the canonical order."""
+        r = np.concatenate([self.rows, rows])
+        c = np.concatenate([self.cols, cols])
+        s = np.concatenate([self.score, score])
+        key = r * self.m + c
+        _, first = np.unique(key, return_index=True)
+        r, c, s = r[first], c[first], s[first]
+        order = np.lexsort((c, -s, r))
+        self.rows, self.cols, self.score = r[order], c[order], s[order]
+
+    def indptr(self) -> np.ndarray:
+        """CSR row pointer over the edge arrays."""
+        return np.searchsorted(self.rows, np.arange(self.n + 1))
+
+
+def build_candidates(source: ScoreSource, k: int | None) -> Candidates:
+    """Keep each mentee's ``k`` best allowed mentors (all when ``k`` is None or >= m).
+
+    Ties at the cut are broken by mentor index so the result is deterministic.
+    """
+    n, m = source.n, source.m
+    keep_all = k is None or k >= m
+    rows_l, cols_l, score_l = [], [], []
+    outside = np.full(n, -np.inf)
+    for idx, block in source.chunks():
+        if keep_all:
+            rr, cc = np.nonzero(np.isfinite(block))
+        else:
+            # Order by (-score, col): add a tiny index-based tie breaker via lexsort
+            # only inside the top k + 1, found first by argpartition (linear time).
+            part = np.argpartition(-block, k, axis=1)[:, : k + 1]
+            vals = np.take_along_axis(block, part, axis=1)
+            order = np.lexsort((part, -vals), axis=1)
+            part = np.take_along_axis(part, order, axis=1)
+            vals = np.take_along_axis(vals, order, axis=1)
+            outside[idx] = vals[:, k]
+            part, vals = part[:, :k], vals[:, :k]
+            ok = np.isfinite(vals)
+            rr = np.nonzero(ok)[0]
+            cc = part[ok]
+        rows_l.append(idx[rr])
+        cols_l.append(cc.astype(np.int64))
+        score_l.append(block[rr, cc])
+    cand = Candidates(n, m, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), outside)
+    if rows_l:
+        cand.add(np.concatenate(rows_l), np.concatenate(cols_l), np.concatenate(score_l))
+    return cand
+
+
+def source_for(scores, forbidden) -> ScoreSource:
+    """Wrap a checked dense or sparse score matrix as a :class:`ScoreSource`."""
+    if sp.issparse(scores):
+        return SparseSource(scores, forbidden)
+    return DenseSource(scores, forbidden)
