@@ -1,0 +1,105 @@
+"""Fixtures shared by every test package.
+
+Database fixtures run each test once per backend: SQLite always, PostgreSQL when
+``TANDEM_TEST_POSTGRES_URL`` is set (``scripts/test`` sets it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from cryptography.fernet import Fernet
+from flask import Flask
+from flask.testing import FlaskClient, FlaskCliRunner
+from sqlalchemy.orm import Session
+
+from tandem.lti_tool.app import create_app
+from tandem.records import Database
+from tests.support import databases
+
+TEST_SECRET_KEY = "test-secret-key-0123456789abcdef0123456789"
+TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return f"tandem database backends: {', '.join(databases.backends())}"
+
+
+@pytest.fixture(scope="session")
+def migrated_databases(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[databases.MigratedDatabases]:
+    pool = databases.MigratedDatabases(tmp_path_factory.mktemp("databases"))
+    yield pool
+    pool.close()
+
+
+@pytest.fixture(params=databases.backends())
+def backend(request: pytest.FixtureRequest) -> str:
+    """The database backend of this run of the test: ``sqlite`` or ``postgresql``."""
+    return request.param
+
+
+@pytest.fixture
+def database_url(backend: str, migrated_databases: databases.MigratedDatabases) -> Iterator[str]:
+    """A clean database at the newest schema."""
+    yield from migrated_databases.url(backend)
+
+
+@pytest.fixture
+def empty_database_url(
+    backend: str, migrated_databases: databases.MigratedDatabases, tmp_path: Path
+) -> Iterator[str]:
+    """A database with no tables at all, for migration tests."""
+    if backend == "sqlite":
+        yield f"sqlite:///{tmp_path / 'empty.sqlite3'}"
+        return
+    url = migrated_databases.postgres.create_database()
+    try:
+        yield url
+    finally:
+        migrated_databases.postgres.drop_database(url)
+
+
+@pytest.fixture
+def database(database_url: str) -> Iterator[Database]:
+    db = Database(database_url)
+    yield db
+    db.dispose()
+
+
+@pytest.fixture
+def session(database: Database) -> Iterator[Session]:
+    """A session the test drives itself (commit or not, as the test needs)."""
+    with database.sessionmaker() as s:
+        yield s
+
+
+@pytest.fixture
+def app_config(database_url: str, tmp_path: Path) -> dict:
+    return {
+        "TESTING": True,
+        "TANDEM_DATABASE_URL": database_url,
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
+        "INSTANCE_PATH": str(tmp_path / "instance"),
+    }
+
+
+@pytest.fixture
+def app(app_config: dict) -> Iterator[Flask]:
+    application = create_app(app_config)
+    yield application
+    application.extensions["tandem.database"].dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app: Flask) -> FlaskCliRunner:
+    return app.test_cli_runner()

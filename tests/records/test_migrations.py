@@ -1,0 +1,39 @@
+"""Migrations: an empty database reaches head, twice is harmless, models and migrations agree."""
+
+from __future__ import annotations
+
+from sqlalchemy import inspect
+
+from tandem.records import Base, make_engine, migrate
+
+
+def test_upgrade_empty_database_to_head_creates_every_table(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
+    assert migrate.current_revision(engine) is None
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    tables = set(inspect(engine).get_table_names())
+    assert {t.name for t in Base.metadata.sorted_tables} <= tables
+    engine.dispose()
+
+
+def test_upgrade_twice_is_a_no_op(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
+    migrate.upgrade(engine)
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    engine.dispose()
+
+
+def test_models_and_migrations_agree(database_url: str) -> None:
+    engine = make_engine(database_url)
+    assert migrate.schema_differences(engine) == []
+    engine.dispose()
+
+
+def test_older_database_is_brought_to_head(empty_database_url: str) -> None:
+    engine = make_engine(empty_database_url)
+    migrate.upgrade(engine, "0001")
+    migrate.upgrade(engine)
+    assert migrate.current_revision(engine) == migrate.head_revision()
+    engine.dispose()

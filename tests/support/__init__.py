@@ -1,0 +1,1 @@
+"""Test support: database fixtures, factories, the test LTI platform."""
