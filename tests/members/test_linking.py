@@ -1,0 +1,84 @@
+"""Identity linking: the same person from a launch, a sync and a directory is one member."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tandem.members import PersonRecord, link_member
+from tandem.records import Identity, Member, Tenant
+
+
+def _tenant(session: Session, slug: str = "t1") -> Tenant:
+    tenant = Tenant(slug=slug, name=slug)
+    session.add(tenant)
+    session.flush()
+    return tenant
+
+
+def test_same_identity_links_to_same_member_and_is_idempotent(session: Session) -> None:
+    tenant = _tenant(session)
+    record = PersonRecord(source="lti", external_id="42", given_name="Ada", email="ada@x.org")
+    first = link_member(session, tenant.id, record)
+    second = link_member(session, tenant.id, record)
+    assert first.created and not second.created
+    assert second.member.id == first.member.id
+    assert second.new_identities == 0 and not second.updated
+    count = session.scalar(select(func.count()).select_from(Identity))
+    assert count == 1
+
+
+def test_moodle_launch_sub_links_to_synced_moodle_user(session: Session) -> None:
+    tenant = _tenant(session)
+    synced = link_member(
+        session, tenant.id, PersonRecord(source="moodle", external_id="7", given_name="Bo")
+    )
+    launch = PersonRecord(source="lti", external_id="7", also_known_as=(("moodle", "7"),))
+    linked = link_member(session, tenant.id, launch)
+    assert linked.member.id == synced.member.id and linked.new_identities == 1
+
+
+def test_member_number_beats_email_and_email_is_case_insensitive(session: Session) -> None:
+    tenant = _tenant(session)
+    by_number = link_member(
+        session,
+        tenant.id,
+        PersonRecord(source="directory", external_id="d1", member_number="M-1", email="a@x.org"),
+    )
+    other = link_member(
+        session, tenant.id, PersonRecord(source="csv", external_id="c9", email="b@x.org")
+    )
+    canvas = link_member(
+        session,
+        tenant.id,
+        PersonRecord(source="canvas", external_id="55", member_number="M-1", email="B@X.org"),
+    )
+    assert canvas.member.id == by_number.member.id != other.member.id
+    by_email = link_member(
+        session, tenant.id, PersonRecord(source="lti", external_id="s", email=" B@x.ORG ")
+    )
+    assert by_email.member.id == other.member.id
+    off = link_member(
+        session,
+        tenant.id,
+        PersonRecord(source="lti", external_id="s2", email="b@x.org"),
+        match_email=False,
+    )
+    assert off.created
+
+
+def test_linking_never_crosses_tenants(session: Session) -> None:
+    one, two = _tenant(session, "one"), _tenant(session, "two")
+    record = PersonRecord(source="lti", external_id="1", email="same@x.org", member_number="9")
+    a = link_member(session, one.id, record)
+    b = link_member(session, two.id, record)
+    assert a.member.id != b.member.id
+    assert {a.member.tenant_id, b.member.tenant_id} == {one.id, two.id}
+    assert session.scalar(select(func.count()).select_from(Member)) == 2
+
+
+def test_empty_fields_never_erase_what_another_source_said(session: Session) -> None:
+    tenant = _tenant(session)
+    link_member(session, tenant.id, PersonRecord(source="moodle", external_id="3", email="k@x"))
+    result = link_member(session, tenant.id, PersonRecord(source="moodle", external_id="3"))
+    assert result.member.email == "k@x" and not result.updated
