@@ -105,7 +105,9 @@ def mentor_prices(
     frontier = np.unique(e_src)
     rounds = 0
     limit = (m + 2) if max_rounds is None else max_rounds
-    while frontier.size and rounds < limit:
+    while frontier.size:
+        if rounds >= limit:
+            return v, False
         rounds += 1
         starts, ends = ptr[frontier], ptr[frontier + 1]
         lens = ends - starts
@@ -122,4 +124,4 @@ def mentor_prices(
         dst, cand = dst[better], cand[better]
         np.maximum.at(v, dst, cand)
         frontier = np.unique(dst)
-    return v, not frontier.size or rounds < limit
+    return v, True
