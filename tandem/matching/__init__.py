@@ -3,6 +3,10 @@ shortlist matching that explains itself.
 
 A pure library (numpy, scipy, OR-Tools' min-cost flow): no web, database or IO.
 
+Questionnaire level (what tandem.programmes calls):
+    Matcher(questionnaire, *, kind, mode, objective, ...).fit(mentees, mentors, ...)
+    Matcher.result_, Matcher.explain(mentee, mentor) -> Explanation
+
 Raw-matrix entry points:
     solve(scores, capacities, *, mode, objective, forbidden, k, ...) -> MatchResult
     solve_peer(scores, *, forbidden, group_size) -> MatchResult
@@ -16,17 +20,31 @@ from .errors import (
     MatchingError,
     QuestionnaireError,
 )
+from .explain import Explanation, Factor, explain
+from .matcher import Matcher
+from .questionnaire import Question, Questionnaire, Rule
 from .result import MatchResult, Pair, Unmatched
+from .scoring import Scorer
+from .stable import blocking_pairs
 
 __all__ = [
     "AnswerError",
+    "Explanation",
+    "Factor",
     "InfeasibleError",
     "InputError",
     "MatchResult",
+    "Matcher",
     "MatchingError",
     "Pair",
+    "Question",
+    "Questionnaire",
     "QuestionnaireError",
+    "Rule",
+    "Scorer",
     "Unmatched",
+    "blocking_pairs",
+    "explain",
     "solve",
     "solve_peer",
 ]

@@ -148,7 +148,7 @@ def solve_source(
     the full matrix never exists.
     """
     t0 = time.perf_counter()
-    n, m = source.n, source.m
+    n = source.n
     fixed = np.zeros((0, 2), np.int64) if fixed is None else fixed
     caps = caps.copy()
     # Re-matching: held pairs consume capacity; only `rows` are solved.

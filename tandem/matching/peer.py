@@ -48,7 +48,8 @@ def peer_pairs(cand: Candidates) -> tuple[np.ndarray, np.ndarray, np.ndarray, fl
     x = res.x > 0.5
     # Bound: LP relaxation dual y (a fractional vertex cover), which covers the
     # candidate edges; left-out edges are covered by outside/2 at both ends.
-    lp = linprog(-w, A_ub=inc, b_ub=np.ones(n), bounds=(0, 1), method="highs")
+    # No upper bound on x (degree rows imply it), so the whole dual sits on the rows.
+    lp = linprog(-w, A_ub=inc, b_ub=np.ones(n), bounds=(0, None), method="highs")
     y = -lp.ineqlin.marginals
     cover = np.maximum(y, np.where(np.isfinite(cand.outside), cand.outside / 2, 0.0))
     bound = float(np.maximum(cover, 0).sum())

@@ -46,7 +46,7 @@ def deferred_acceptance(
     Returns:
         The matched pairs of the mentee-optimal stable matching.
     """
-    n, m = cand.n, cand.m
+    n = cand.n
     # Per-mentee proposal lists as Python-free arrays: a flat list plus pointers.
     same = score_source is pref_source
     ptr0 = cand.indptr()

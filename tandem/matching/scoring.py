@@ -1,0 +1,314 @@
+"""Encode members' answers into arrays and score mentee x mentor blocks, vectorised.
+
+Each scored rule gives a similarity in [0, 1] per pair; a pair's score is
+``100 * sum(w * sim) / sum(w)``. A hard rule (weight 10) also excludes every
+pair that fails it. Missing answers score 0 and fail hard rules.
+
+Availability answers are ``{"utc_offset": hours, "slots": [[day, hour], ...]}``
+with day 0 = Monday and hour 0-23 in the member's local time; the programmes
+layer turns IANA zone names into offsets (this library does no IO).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from .candidates import ScoreSource
+from .errors import AnswerError
+from .questionnaire import Question, Questionnaire, Rule
+
+__all__ = ["Encoded", "Scorer", "encode"]
+
+WEEK = 168
+
+
+@dataclass
+class Encoded:
+    """Answers of one side as arrays, keyed by question id.
+
+    tags/languages: bool (people, vocabulary); choice: int codes (-1 missing);
+    scale: float (NaN missing); availability: bool (people, 168) in UTC plus
+    ``tz`` offsets (NaN missing); text: list of str.
+    """
+
+    n: int
+    arrays: dict[str, np.ndarray]
+    tz: dict[str, np.ndarray]
+    texts: dict[str, list[str]]
+
+
+def _vocab(q: Question, people: Sequence[Mapping[str, Any]], *more) -> tuple[str, ...]:
+    if q.kind != "languages":
+        return q.options
+    seen: set[str] = set()
+    for group in (people, *more):
+        for p in group:
+            v = p.get(q.id)
+            if isinstance(v, list | tuple):
+                seen.update(x for x in v if isinstance(x, str))
+    return tuple(sorted(seen))
+
+
+def encode(
+    questionnaire: Questionnaire,
+    people: Sequence[Mapping[str, Any]],
+    side: str,
+    vocab: Mapping[str, tuple[str, ...]],
+) -> Encoded:
+    """Encode a list of answer dicts.
+
+    Args:
+        questionnaire: The parsed questionnaire.
+        people: One mapping per person, question id -> answer (missing allowed).
+        side: "mentee" or "mentor", used in error messages.
+        vocab: Per tags/languages question, the option list to encode over.
+
+    Raises:
+        AnswerError: an answer of the wrong type or an unknown option, naming the
+            person, the question and what was expected.
+    """
+    n = len(people)
+    arrays: dict[str, np.ndarray] = {}
+    tz: dict[str, np.ndarray] = {}
+    texts: dict[str, list[str]] = {}
+    for p_no, p in enumerate(people):
+        if not isinstance(p, Mapping):
+            raise AnswerError(f"{side} {p_no}: answers must be a mapping; got {type(p).__name__}")
+        unknown = set(p) - {q.id for q in questionnaire.questions}
+        if unknown:
+            raise AnswerError(f"{side} {p_no}: answers to unknown question(s) {sorted(unknown)}")
+    for q in questionnaire.questions:
+        where = f"question {q.id!r}"
+        if q.kind in ("tags", "languages"):
+            opts = vocab[q.id]
+            index = {o: t for t, o in enumerate(opts)}
+            arr = np.zeros((n, len(opts)), dtype=bool)
+            for p_no, p in enumerate(people):
+                v = p.get(q.id)
+                if v is None:
+                    continue
+                if isinstance(v, str) or not isinstance(v, list | tuple):
+                    raise AnswerError(
+                        f"{side} {p_no}, {where}: need a list of options; got {type(v).__name__}"
+                    )
+                for x in v:
+                    if x not in index:
+                        raise AnswerError(
+                            f"{side} {p_no}, {where}: {x!r} is not one of the options {opts}"
+                        )
+                    arr[p_no, index[x]] = True
+            arrays[q.id] = arr
+        elif q.kind == "choice":
+            index = {o: t for t, o in enumerate(q.options)}
+            arr = np.full(n, -1, dtype=np.int64)
+            for p_no, p in enumerate(people):
+                v = p.get(q.id)
+                if v is None:
+                    continue
+                if not isinstance(v, str) or v not in index:
+                    raise AnswerError(f"{side} {p_no}, {where}: need one of {q.options}; got {v!r}")
+                arr[p_no] = index[v]
+            arrays[q.id] = arr
+        elif q.kind == "scale":
+            arr = np.full(n, np.nan)
+            for p_no, p in enumerate(people):
+                v = p.get(q.id)
+                if v is None:
+                    continue
+                if (
+                    isinstance(v, bool)
+                    or not isinstance(v, int | float)
+                    or not (q.min <= v <= q.max)
+                ):
+                    raise AnswerError(
+                        f"{side} {p_no}, {where}: need a number {q.min:g}-{q.max:g}; got {v!r}"
+                    )
+                arr[p_no] = float(v)
+            arrays[q.id] = arr
+        elif q.kind == "availability":
+            grid = np.zeros((n, WEEK), dtype=bool)
+            offs = np.full(n, np.nan)
+            for p_no, p in enumerate(people):
+                v = p.get(q.id)
+                if v is None:
+                    continue
+                grid[p_no], offs[p_no] = _availability(v, f"{side} {p_no}, {where}")
+            arrays[q.id] = grid
+            tz[q.id] = offs
+        else:
+            out = []
+            for p_no, p in enumerate(people):
+                v = p.get(q.id, "")
+                if not isinstance(v, str):
+                    raise AnswerError(f"{side} {p_no}, {where}: need text; got {type(v).__name__}")
+                out.append(v)
+            texts[q.id] = out
+    return Encoded(n, arrays, tz, texts)
+
+
+def _availability(v: Any, where: str) -> tuple[np.ndarray, float]:
+    if not isinstance(v, Mapping) or set(v) - {"utc_offset", "slots"}:
+        raise AnswerError(f"{where}: need {{'utc_offset': hours, 'slots': [[day, hour], ...]}}")
+    off = v.get("utc_offset", 0)
+    if isinstance(off, bool) or not isinstance(off, int | float) or not -12 <= off <= 14:
+        raise AnswerError(f"{where}: utc_offset {off!r}; need hours from -12 to 14")
+    grid = np.zeros(WEEK, dtype=bool)
+    for slot in v.get("slots", []):
+        ok = (
+            isinstance(slot, list | tuple)
+            and len(slot) == 2
+            and all(isinstance(x, int) and not isinstance(x, bool) for x in slot)
+            and 0 <= slot[0] <= 6
+            and 0 <= slot[1] <= 23
+        )
+        if not ok:
+            raise AnswerError(f"{where}: slot {slot!r}; need [day 0-6, hour 0-23]")
+        # Local hour to UTC: subtract the offset (rounded to whole hours for the grid).
+        grid[(slot[0] * 24 + slot[1] - round(off)) % WEEK] = True
+    return grid, float(off)
+
+
+class Scorer(ScoreSource):
+    """Scores mentees against mentors from their answers.
+
+    Constructor stores parameters only; :meth:`fit` encodes the answers.
+
+    Args:
+        questionnaire: Parsed :class:`Questionnaire` or its plain-data dict.
+        reverse: Reverse mentoring: "at_least" then asks the mentee to be at
+            least as senior as the mentor.
+    """
+
+    def __init__(self, questionnaire: Questionnaire | Mapping[str, Any], *, reverse: bool = False):
+        self.questionnaire = questionnaire
+        self.reverse = reverse
+
+    def fit(
+        self, mentees: Sequence[Mapping[str, Any]], mentors: Sequence[Mapping[str, Any]]
+    ) -> Scorer:
+        """Validate and encode both sides' answers.
+
+        Raises:
+            QuestionnaireError: a malformed questionnaire dict.
+            AnswerError: answers of the wrong type (naming person and question).
+        """
+        q = self.questionnaire
+        self.questionnaire_ = q if isinstance(q, Questionnaire) else Questionnaire.from_dict(q)
+        qn = self.questionnaire_
+        vocab = {}
+        for question in qn.questions:
+            if question.kind in ("tags", "languages"):
+                vocab[question.id] = _vocab(question, mentees, mentors)
+        # Complement compares two tag questions by option text: one shared vocabulary.
+        self.maps_: dict[tuple[str, str], tuple[np.ndarray, np.ndarray]] = {}
+        self.mentees_ = encode(qn, mentees, "mentee", vocab)
+        self.mentors_ = encode(qn, mentors, "mentor", vocab)
+        for r in qn.scored_rules:
+            if r.rule == "complement":
+                a, b = vocab[r.question], vocab[r.against]
+                union = sorted(set(a) | set(b))
+                pos = {o: t for t, o in enumerate(union)}
+                self.maps_[(r.question, r.against)] = (
+                    np.array([pos[o] for o in a], dtype=np.int64),
+                    np.array([pos[o] for o in b], dtype=np.int64),
+                )
+        self.vocab_ = vocab
+        self.n, self.m = self.mentees_.n, self.mentors_.n
+        w = np.array([r.weight for r in qn.scored_rules])
+        self.total_weight_ = float(w.sum())
+        return self
+
+    # -- similarities -------------------------------------------------------
+    def similarity(self, rule: Rule, rows: np.ndarray, cols: np.ndarray | None = None):
+        """Similarity in [0, 1] for mentees ``rows`` x mentors ``cols`` (all by default).
+
+        Returns:
+            ``(sim, passes)``: float array (rows, cols) and a bool array of the
+            same shape telling whether a hard version of the rule is met.
+        """
+        a_all, b_all = self.mentees_, self.mentors_
+        cols = np.arange(self.m) if cols is None else cols
+        qa, qb = rule.question, rule.mentor_question
+        q = self.questionnaire_.question(qa)
+        if rule.rule == "complement":
+            ma, mb = self.maps_[(qa, qb)]
+            width = int(max(ma.max(initial=-1), mb.max(initial=-1))) + 1
+            A = np.zeros((len(rows), width), np.float32)
+            B = np.zeros((len(cols), width), np.float32)
+            A[:, ma] = a_all.arrays[qa][rows]
+            B[:, mb] = b_all.arrays[qb][cols]
+            inter = A @ B.T
+            want = A.sum(axis=1)[:, None]
+            sim = np.divide(inter, want, out=np.zeros_like(inter), where=want > 0)
+            return sim.astype(np.float64), inter > 0
+        if q.kind in ("tags", "languages") or (q.kind == "availability" and rule.rule == "overlap"):
+            A = a_all.arrays[qa][rows].astype(np.float32)
+            B = b_all.arrays[qb][cols].astype(np.float32)
+            inter = (A @ B.T).astype(np.float64)
+            if q.kind == "availability":
+                need = rule.hours if rule.hours else 1.0
+                sim = np.minimum(inter / need, 1.0)
+                return sim, inter >= need
+            na, nb = A.sum(axis=1)[:, None], B.sum(axis=1)[None, :]
+            if rule.rule == "same":
+                union = na + nb - inter
+                sim = np.divide(inter, union, out=np.zeros_like(inter), where=union > 0)
+            elif q.kind == "languages":
+                sim = (inter > 0).astype(np.float64)
+            else:
+                small = np.minimum(na, nb)
+                sim = np.divide(inter, small, out=np.zeros_like(inter), where=small > 0)
+            return sim, inter > 0
+        if q.kind == "choice":
+            a, b = a_all.arrays[qa][rows][:, None], b_all.arrays[qb][cols][None, :]
+            eq = (a == b) & (a >= 0)
+            return eq.astype(np.float64), eq
+        if q.kind == "scale":
+            a, b = a_all.arrays[qa][rows][:, None], b_all.arrays[qb][cols][None, :]
+            span = q.max - q.min
+            if rule.rule == "same":
+                sim = 1.0 - np.abs(a - b) / span
+                passes = a == b
+            else:
+                gap = (a - b) if self.reverse else (b - a)  # mentor minus mentee
+                sim = np.where(gap >= 0, 1.0, 1.0 + gap / span)
+                passes = gap >= 0
+            return np.nan_to_num(np.clip(sim, 0, 1), nan=0.0), passes
+        # timezone
+        ta, tb = a_all.tz[qa][rows][:, None], b_all.tz[qb][cols][None, :]
+        d = np.abs(ta - tb) % 24
+        d = np.minimum(d, 24 - d)
+        limit = rule.hours or 0.0
+        sim = np.where(d <= limit, 1.0, 1.0 - (d - limit) / max(12.0 - limit, 1.0))
+        return np.nan_to_num(np.clip(sim, 0, 1), nan=0.0), d <= limit
+
+    def score_block(self, rows: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
+        """Scores 0-100 for ``rows`` x ``cols``; ``-inf`` where a hard rule fails."""
+        cols = np.arange(self.m) if cols is None else cols
+        total = np.zeros((len(rows), len(cols)))
+        ok = np.ones((len(rows), len(cols)), dtype=bool)
+        for rule in self.questionnaire_.scored_rules:
+            sim, passes = self.similarity(rule, rows, cols)
+            total += rule.weight * sim
+            if rule.hard:
+                ok &= passes
+        if self.total_weight_ > 0:
+            total *= 100.0 / self.total_weight_
+        np.clip(total, 0.0, 100.0, out=total)
+        total[~ok] = -np.inf
+        return total
+
+    def rows(self, idx: np.ndarray) -> np.ndarray:
+        """:class:`ScoreSource` hook: full rows for mentees ``idx``."""
+        return self.score_block(np.asarray(idx, dtype=np.int64))
+
+    def shared_hours(self, qid: str, rows: np.ndarray, cols: np.ndarray | None = None):
+        """Shared weekly availability hours (UTC grid) for ``rows`` x ``cols``."""
+        cols = np.arange(self.m) if cols is None else cols
+        a = self.mentees_.arrays[qid][rows].astype(np.float32)
+        b = self.mentors_.arrays[qid][cols].astype(np.float32)
+        return (a @ b.T).astype(np.int64)
