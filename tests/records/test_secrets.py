@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from cryptography.fernet import Fernet
+from sqlalchemy import select
 
 from tandem.records import (
     ConnectorConfig,
@@ -69,3 +70,35 @@ def test_reprs_never_show_secrets() -> None:
     assert token not in repr(config) and SECRET not in repr(config)
     tool_key = ToolKey(id=1, kid="k1", private_key_encrypted=token, public_jwk={})
     assert token not in repr(tool_key)
+
+
+def test_rotate_secrets_reencrypts_everything_or_nothing(session) -> None:  # type: ignore[no-untyped-def]
+    from tandem.records import Tenant
+    from tandem.records.rotation import rotate_secrets
+
+    old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
+    tenant = Tenant(slug="t", name="T")
+    session.add(tenant)
+    session.flush()
+    old_box = SecretBox([old])
+    session.add_all(
+        [
+            ConnectorConfig(
+                tenant_id=tenant.id, name="a", kind="moodle", secret_encrypted=old_box.encrypt("1")
+            ),
+            ToolKey(kid="k", private_key_encrypted=old_box.encrypt("pem"), public_jwk={}),
+        ]
+    )
+    session.commit()
+    assert rotate_secrets(session, SecretBox([new, old])) == 2
+    session.commit()
+    only_new = SecretBox([new])
+    config = session.scalars(select(ConnectorConfig)).one()
+    assert only_new.decrypt(config.secret_encrypted) == "1"
+    # A key set that cannot open the stored values changes nothing.
+    stranger = SecretBox([Fernet.generate_key().decode()])
+    with pytest.raises(DecryptionError):
+        rotate_secrets(session, stranger)
+    session.rollback()
+    session.expire_all()
+    assert only_new.decrypt(session.scalars(select(ToolKey)).one().private_key_encrypted) == "pem"

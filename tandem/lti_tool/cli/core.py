@@ -11,10 +11,16 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from tandem import records
 from tandem.programmes import seed_demo
-from tandem.records import ConfigurationError, migrate
+from tandem.records import ConfigurationError, DecryptionError, migrate
+from tandem.records.rotation import rotate_secrets
 
 from .. import config as tandem_config
 from .base import EXIT_CONFIG, app_transaction, build_app, fail, main
+
+
+def _reason(exc: SQLAlchemyError) -> str:
+    """The driver's error class, which says what failed without echoing credentials."""
+    return type(getattr(exc, "orig", None) or exc).__name__
 
 
 def _database_url() -> str:
@@ -39,9 +45,7 @@ def _upgrade(engine) -> tuple[str | None, str | None]:  # type: ignore[no-untype
         migrate.upgrade(engine)
         return before, migrate.current_revision(engine)
     except SQLAlchemyError as exc:
-        fail(
-            f"cannot reach or migrate the database: {type(getattr(exc, 'orig', None) or exc).__name__}"
-        )
+        fail(f"cannot reach or migrate the database: {_reason(exc)}")
 
 
 @main.group()
@@ -69,9 +73,24 @@ def db_current() -> None:
     try:
         current = migrate.current_revision(engine)
     except SQLAlchemyError as exc:
-        fail(f"cannot reach the database: {type(getattr(exc, 'orig', None) or exc).__name__}")
+        fail(f"cannot reach the database: {_reason(exc)}")
     click.echo(f"current: {current or 'empty'}; head: {migrate.head_revision()}")
     engine.dispose()
+
+
+@db.command("rotate-secrets")
+def db_rotate_secrets() -> None:
+    """Re-encrypt stored secrets under the first key of TANDEM_ENCRYPTION_KEY.
+
+    Put the new key first (new,old), run this, then drop the old key.
+    """
+    app = build_app()
+    try:
+        with app_transaction(app) as session:
+            count = rotate_secrets(session, app.extensions["tandem.secrets"])
+    except DecryptionError as exc:
+        fail(f"{exc}; nothing was changed")
+    click.echo(f"re-encrypted {count} secret(s) under the first key")
 
 
 @main.group()
@@ -143,7 +162,7 @@ def serve(bind: str, workers: int, timeout: int) -> None:
     try:
         current = migrate.current_revision(database.engine)
     except SQLAlchemyError as exc:
-        fail(f"cannot reach the database: {type(getattr(exc, 'orig', None) or exc).__name__}")
+        fail(f"cannot reach the database: {_reason(exc)}")
     if current != migrate.head_revision():
         fail(
             f"the database is at revision {current or 'empty'}, the code needs "
