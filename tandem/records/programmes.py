@@ -16,7 +16,10 @@ MATCHING_MODES = ("assigned", "mentee_choice", "hybrid")
 PROGRAMME_STATUSES = ("draft", "enrolling", "matching", "running", "closed")
 PARTICIPANT_ROLES = ("mentor", "mentee", "peer")
 PARTICIPANT_STATUSES = ("enrolled", "matched", "withdrawn")
-MATCH_STATUSES = ("proposed", "accepted", "active", "declined", "closed", "rematched")
+# draft: on the coordinator's match-day board, invisible to members.
+# proposed: published (or requested by a mentee), waiting for both sides to accept.
+MATCH_STATUSES = ("draft", "proposed", "accepted", "active", "declined", "closed", "rematched")
+RESPONSES = ("pending", "accepted", "declined")
 
 
 def _in(column: str, values: tuple[str, ...]) -> CheckConstraint:
@@ -108,6 +111,8 @@ class Match(TenantOwned, Timestamped, Base):
             name="fk_mentee_same_tenant_participants",
         ),
         _in("status", MATCH_STATUSES),
+        _in("mentor_response", RESPONSES),
+        _in("mentee_response", RESPONSES),
         CheckConstraint("mentor_participant_id <> mentee_participant_id", name="distinct_sides"),
         CheckConstraint("score >= 0 AND score <= 100", name="score_range"),
     )
@@ -122,6 +127,11 @@ class Match(TenantOwned, Timestamped, Base):
     made_by: Mapped[str] = mapped_column(String(16), default="engine")
     locked: Mapped[bool] = mapped_column(default=False)
     group_key: Mapped[str | None] = mapped_column(String(64))
+    mentor_response: Mapped[str] = mapped_column(String(16), default="pending")
+    mentee_response: Mapped[str] = mapped_column(String(16), default="pending")
+    published_at: Mapped[datetime | None]
+    # Mentee choice: the mentor answers by then, or the request lapses.
+    respond_by: Mapped[datetime | None]
     accepted_at: Mapped[datetime | None]
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
