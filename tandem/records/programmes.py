@@ -73,6 +73,12 @@ class Participant(TenantOwned, Timestamped, Base):
         _in("role", PARTICIPANT_ROLES),
         _in("status", PARTICIPANT_STATUSES),
         CheckConstraint("capacity IS NULL OR capacity > 0", name="capacity_positive"),
+        # The database's own guard: no mentor's slots are ever over-taken, whatever
+        # two requests race for the last one.
+        CheckConstraint(
+            "slots_taken >= 0 AND (capacity IS NULL OR slots_taken <= capacity)",
+            name="slots_within_capacity",
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
