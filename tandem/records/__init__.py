@@ -10,6 +10,7 @@ from .errors import ConfigurationError, DecryptionError, EncryptionKeyError, Rec
 from .people import Course, Enrolment, Identity, LearningRecord, Member
 from .programmes import Match, Participant, Programme
 from .relationships import Agreement, Alert, AuditEvent, CheckIn, SurveyResponse
+from .reminders import SentReminder
 from .secrets import SecretBox, generate_key
 from .sync_state import ConnectorConfig, SyncRun
 from .tenancy import Deployment, ExpiringValue, Tenant, ToolKey
@@ -37,6 +38,7 @@ __all__ = [
     "Programme",
     "RecordsError",
     "SecretBox",
+    "SentReminder",
     "SurveyResponse",
     "SyncRun",
     "Tenant",
