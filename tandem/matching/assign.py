@@ -77,9 +77,11 @@ def _lex_solve(
                 # added edge is new and the loop makes progress.
                 gain = red - u_cand[idx][:, None]
                 gain[~np.isfinite(block)] = -np.inf
-                top = np.argsort(-gain, axis=1, kind="stable")[:, :ADD_PER_ROW]
+                kk_ = min(ADD_PER_ROW, gain.shape[1])
+                top = np.argpartition(-gain, kk_ - 1, axis=1)[:, :kk_]
                 g = np.take_along_axis(gain, top, axis=1)
-                rr, kk = np.nonzero(g > 1e-9)
+                # Above 0.001: the flow solves thousandths, so smaller gains are rounding.
+                rr, kk = np.nonzero(g > 1e-3)
                 if rr.size:
                     cc = top[rr, kk]
                     add_r.append(idx[rr])

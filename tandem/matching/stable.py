@@ -147,7 +147,9 @@ def blocking_pairs(
         worst_i[c_sorted[firsts]] = rows[order][firsts]
     open_place = loads < caps
     found = []
-    for (idx, block), (_, pblock) in zip(source.chunks(), pref_source.chunks(), strict=True):
+    for idx, block in source.chunks():
+        # Scoring a chunk can be the costly part: reuse it when both sides agree.
+        pblock = block if pref_source is source else pref_source.rows(idx)
         p = partner[idx]
         has = p >= 0
         mine = np.full(len(idx), -np.inf)
