@@ -11,6 +11,7 @@ from flask import Flask
 from tandem import records
 
 from . import config as tandem_config
+from . import security
 from .errors import register_error_handlers
 
 
@@ -40,10 +41,17 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     production = not (app.config["TESTING"] or app.config["TANDEM_DEMO"])
     app.extensions["tandem.secrets"] = tandem_config.check_config(app.config, production=production)
 
+    if str(app.config.get("TANDEM_BASE_URL") or "").startswith("https://"):
+        # Tandem lives in LMS iframes: its session cookie must reach it cross-site.
+        app.config["SESSION_COOKIE_SECURE"] = True
+        app.config["SESSION_COOKIE_SAMESITE"] = "None"
+
     records.init_app(app)
     register_error_handlers(app)
+    security.init_app(app)
 
-    from .views import core
+    from .views import core, lti
 
     app.register_blueprint(core.bp)
+    app.register_blueprint(lti.bp)
     return app

@@ -7,6 +7,15 @@ import logging
 from flask import Flask, render_template
 from werkzeug.exceptions import HTTPException
 
+from tandem.platforms import (
+    DeepLinkingError,
+    LaunchError,
+    LoginError,
+    PlatformError,
+    RegistrationError,
+    ServiceError,
+)
+
 log = logging.getLogger(__name__)
 
 
@@ -25,6 +34,21 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> tuple[str, int]:
         return error_page(exc.code or 500, exc.name, exc.description or "")
+
+    @app.errorhandler(PlatformError)
+    def _platform(exc: PlatformError) -> tuple[str, int]:
+        if isinstance(exc, LaunchError):
+            return error_page(exc.status, "Tandem could not sign you in", str(exc))
+        if isinstance(exc, LoginError):
+            return error_page(400, "Tandem could not sign you in", str(exc))
+        if isinstance(exc, DeepLinkingError | RegistrationError):
+            return error_page(400, "Tandem could not do that", str(exc))
+        if isinstance(exc, ServiceError):
+            log.warning("platform service failed: %s", exc)
+            return error_page(
+                502, "Your learning platform did not answer", "Please try again in a minute."
+            )
+        return error_page(400, "Tandem could not do that", str(exc))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[str, int]:

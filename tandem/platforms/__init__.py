@@ -1,0 +1,83 @@
+"""LTI 1.3 platforms: registrations, tool keys, login and launch, and LTI Advantage services.
+
+Services take a session and never commit: the calling view or command does.
+"""
+
+from .ags import ACTIVITY_PROGRESS, GRADING_PROGRESS, ensure_lineitem, post_progress
+from .claims import COORDINATOR, MEMBER, PROGRAMME_PARAM, tandem_role
+from .deep_linking import DeepLinkResponse, place_programme, programme_choices
+from .errors import (
+    DeepLinkingError,
+    LaunchError,
+    LaunchForbidden,
+    LoginError,
+    PlatformError,
+    RegistrationError,
+    ServiceError,
+)
+from .keys import active_key, public_key_set, rotate_key
+from .landing import Landing, landing
+from .launch import ValidLaunch, claimed_tenant_id, validate_launch
+from .launches import LaunchOutcome, complete_launch, launch_data
+from .login import LoginRedirect, start_login
+from .nrps import import_roster, next_page_url
+from .registry import (
+    PlatformSettings,
+    add_platform,
+    find_tenant,
+    list_platforms,
+    login_origin,
+    origin_of,
+    origins_of_tenant,
+    platform_origins,
+    remove_platform,
+    tenant_origins,
+)
+from .tool_conf import DatabaseToolConf
+
+__all__ = [
+    "ACTIVITY_PROGRESS",
+    "COORDINATOR",
+    "GRADING_PROGRESS",
+    "MEMBER",
+    "PROGRAMME_PARAM",
+    "DatabaseToolConf",
+    "DeepLinkResponse",
+    "DeepLinkingError",
+    "Landing",
+    "LaunchError",
+    "LaunchForbidden",
+    "LaunchOutcome",
+    "LoginError",
+    "LoginRedirect",
+    "PlatformError",
+    "PlatformSettings",
+    "RegistrationError",
+    "ServiceError",
+    "ValidLaunch",
+    "active_key",
+    "add_platform",
+    "claimed_tenant_id",
+    "complete_launch",
+    "ensure_lineitem",
+    "find_tenant",
+    "import_roster",
+    "landing",
+    "launch_data",
+    "list_platforms",
+    "login_origin",
+    "next_page_url",
+    "origin_of",
+    "origins_of_tenant",
+    "place_programme",
+    "platform_origins",
+    "post_progress",
+    "programme_choices",
+    "public_key_set",
+    "remove_platform",
+    "rotate_key",
+    "start_login",
+    "tandem_role",
+    "tenant_origins",
+    "validate_launch",
+]

@@ -1,0 +1,97 @@
+"""The tool's RSA keys: the active one signs, recently retired ones stay published."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from functools import lru_cache
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from tandem.records import SecretBox, ToolKey, utcnow
+
+# Platforms cache the tool's key set; a retired key stays published this long so that
+# messages signed just before a rotation still verify.
+RETIRED_KEY_GRACE = timedelta(days=7)
+KEY_SIZE = 2048
+
+
+@dataclass(frozen=True)
+class SigningKey:
+    """The active private key, ready to sign: its ``kid`` and PEM text."""
+
+    kid: str
+    private_pem: str
+
+
+def _new_key(box: SecretBox) -> ToolKey:
+    private = rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
+    pem = private.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode("ascii")
+    kid = secrets.token_urlsafe(16)
+    jwk = json.loads(RSAAlgorithm.to_jwk(private.public_key()))
+    jwk.update({"kid": kid, "alg": "RS256", "use": "sig"})
+    return ToolKey(kid=kid, state="active", private_key_encrypted=box.encrypt(pem), public_jwk=jwk)
+
+
+def rotate_key(session: Session, box: SecretBox) -> ToolKey:
+    """Retire the active key (if any) and make a new active one.
+
+    Returns:
+        the new active key.
+    """
+    now = utcnow()
+    session.execute(
+        update(ToolKey).where(ToolKey.state == "active").values(state="retired", retired_at=now)
+    )
+    key = _new_key(box)
+    session.add(key)
+    session.flush()
+    return key
+
+
+def active_key(session: Session, box: SecretBox) -> ToolKey:
+    """The active key, created on first use when the tool has none yet."""
+    key = session.scalars(
+        select(ToolKey).where(ToolKey.state == "active").order_by(ToolKey.id.desc()).limit(1)
+    ).first()
+    return key if key is not None else rotate_key(session, box)
+
+
+@lru_cache(maxsize=8)
+def _decrypt(encrypted: str, box: SecretBox) -> str:
+    # Decrypting costs a Fernet round per signature; keys change rarely, so remember them.
+    return box.decrypt(encrypted)
+
+
+def signing_key(session: Session, box: SecretBox) -> SigningKey:
+    """The active key's ``kid`` and private PEM, for signing messages and assertions."""
+    key = active_key(session, box)
+    return SigningKey(kid=key.kid, private_pem=_decrypt(key.private_key_encrypted, box))
+
+
+def public_key_set(session: Session, box: SecretBox) -> dict[str, Any]:
+    """The JWKS to publish: the active key and keys retired in the last seven days."""
+    active_key(session, box)
+    cutoff = utcnow() - RETIRED_KEY_GRACE
+    keys = session.scalars(
+        select(ToolKey)
+        .where(
+            or_(
+                ToolKey.state == "active",
+                (ToolKey.state == "retired") & (ToolKey.retired_at > cutoff),
+            )
+        )
+        .order_by(ToolKey.id.desc())
+    ).all()
+    return {"keys": [dict(key.public_jwk) for key in keys]}

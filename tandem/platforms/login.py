@@ -1,0 +1,96 @@
+"""OIDC third-party login initiation: the first leg of every launch."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import timedelta
+from urllib.parse import urlencode
+
+from sqlalchemy.orm import Session
+
+from . import registry
+from .errors import LoginError
+from .state import LOGIN_STATE, put_value
+
+# Long enough for a slow platform sign-in page, short enough that a leaked state is stale.
+STATE_LIFETIME = timedelta(minutes=10)
+
+
+@dataclass(frozen=True)
+class LoginRedirect:
+    """Where to send the browser, and what the launch will need to find again."""
+
+    url: str
+    state: str
+    nonce: str
+    tenant_id: int
+    storage_target: str | None
+    platform_origin: str | None
+
+
+def start_login(session: Session, params: Mapping[str, str], launch_url: str) -> LoginRedirect:
+    """Check a login initiation request and prepare the authentication redirect.
+
+    Stores the state (with its nonce and tenant) for the launch to consume.
+
+    Args:
+        params: the request's parameters (``iss``, ``login_hint``, ``target_link_uri``,
+            and optionally ``client_id``, ``lti_message_hint``, ``lti_deployment_id``,
+            ``lti_storage_target``).
+        launch_url: the tool's absolute ``/lti/launch`` URL (the ``redirect_uri``).
+
+    Raises:
+        LoginError: a parameter is missing, or the issuer/client id is not registered.
+    """
+    issuer = (params.get("iss") or "").strip()
+    for name in ("iss", "login_hint", "target_link_uri"):
+        if not (params.get(name) or "").strip():
+            raise LoginError("missing_parameter", f"the login request has no {name}", issuer=issuer)
+    client_id = (params.get("client_id") or "").strip() or None
+    if client_id:
+        tenant = registry.find_tenant(session, issuer, client_id)
+    else:
+        tenants = registry.tenants_for_issuer(session, issuer)
+        if len(tenants) > 1:
+            raise LoginError(
+                "client_id_needed",
+                "this platform has several registrations: the login request must name client_id",
+                issuer=issuer,
+            )
+        tenant = tenants[0] if tenants else None
+    if tenant is None or not tenant.auth_login_url:
+        raise LoginError("unknown_platform", "this platform is not registered", issuer=issuer)
+    state = secrets.token_urlsafe(32)
+    nonce = secrets.token_urlsafe(32)
+    storage_target = (params.get("lti_storage_target") or "").strip() or None
+    put_value(
+        session,
+        LOGIN_STATE,
+        state,
+        {"nonce": nonce, "tenant_id": tenant.id, "target_link_uri": params["target_link_uri"]},
+        STATE_LIFETIME,
+    )
+    query = {
+        "scope": "openid",
+        "response_type": "id_token",
+        "response_mode": "form_post",
+        "prompt": "none",
+        "client_id": tenant.client_id,
+        "redirect_uri": launch_url,
+        "login_hint": params["login_hint"],
+        "state": state,
+        "nonce": nonce,
+    }
+    if params.get("lti_message_hint"):
+        query["lti_message_hint"] = params["lti_message_hint"]
+    separator = "&" if "?" in tenant.auth_login_url else "?"
+    return LoginRedirect(
+        url=f"{tenant.auth_login_url}{separator}{urlencode(query)}",
+        state=state,
+        nonce=nonce,
+        tenant_id=tenant.id,
+        storage_target=storage_target,
+        platform_origin=registry.origin_of(tenant.auth_login_url),
+    )
