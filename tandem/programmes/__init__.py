@@ -1,5 +1,93 @@
-"""Programme lifecycle: set-up, enrolment and questionnaires, matching rounds, decisions."""
+"""Programme lifecycle: set-up, enrolment and questionnaires, match day, decisions.
 
+Every function takes a SQLAlchemy session and an :class:`Actor` (tenant, member, role);
+none commits. Errors are :class:`ProgrammeError` subclasses with plain messages.
+"""
+
+from .access import Actor
+from .choice import (
+    MentorProfile,
+    lapse_overdue_requests,
+    open_shortlists,
+    ranked_mentors,
+    request_mentor,
+)
+from .decisions import respond
 from .demo_data import DEMO_TENANT_SLUG, demo_overview, seed_demo
+from .enrolment import enrol, roles_for, update_answers, withdraw
+from .errors import (
+    ConflictError,
+    InvalidInputError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProgrammeError,
+)
+from .matchday import (
+    OBJECTIVES,
+    RunSummary,
+    assign_pair,
+    publish,
+    remove_pair,
+    run_matching,
+    set_locked,
+    swap_mentors,
+)
+from .pages import DraftBoard, MemberProgramme, PairView, draft_board, member_programme
+from .questionnaire import check_answers, parse_form, questions_for, time_zone_choices
+from .setup import (
+    ProgrammeInput,
+    copy_programme,
+    create_from_template,
+    create_programme,
+    list_programmes,
+    set_status,
+    update_programme,
+)
+from .templates import TEMPLATES
 
-__all__ = ["DEMO_TENANT_SLUG", "demo_overview", "seed_demo"]
+__all__ = [
+    "DEMO_TENANT_SLUG",
+    "OBJECTIVES",
+    "TEMPLATES",
+    "Actor",
+    "ConflictError",
+    "DraftBoard",
+    "InvalidInputError",
+    "MemberProgramme",
+    "MentorProfile",
+    "NotFoundError",
+    "PairView",
+    "PermissionDeniedError",
+    "ProgrammeError",
+    "ProgrammeInput",
+    "RunSummary",
+    "assign_pair",
+    "check_answers",
+    "copy_programme",
+    "create_from_template",
+    "create_programme",
+    "demo_overview",
+    "draft_board",
+    "enrol",
+    "lapse_overdue_requests",
+    "list_programmes",
+    "member_programme",
+    "open_shortlists",
+    "parse_form",
+    "publish",
+    "questions_for",
+    "ranked_mentors",
+    "remove_pair",
+    "request_mentor",
+    "respond",
+    "roles_for",
+    "run_matching",
+    "seed_demo",
+    "set_locked",
+    "set_status",
+    "swap_mentors",
+    "time_zone_choices",
+    "update_answers",
+    "update_programme",
+    "withdraw",
+]

@@ -16,28 +16,13 @@ from sqlalchemy.orm import Session
 
 from tandem.records import Identity, Member, Participant, Programme, Tenant, utcnow
 
+from .templates import FORMATS, GOALS, LANGUAGES, SKILLS, STYLES, VALUES, template
+
 DEMO_TENANT_SLUG = "demo"
 DEMO_TENANT_NAME = "Demo Institute of Practitioners"
 N_MENTORS = 14
 N_MENTEES = 26
 
-VALUES = [
-    "work-life balance", "integrity", "curiosity", "community", "ambition",
-    "inclusion", "craft and quality", "autonomy", "service to others", "creativity",
-]  # fmt: skip
-GOALS = [
-    "moving into leadership", "building confidence", "professional certification",
-    "growing a network", "changing career direction", "returning to work after a break",
-    "starting a business",
-]  # fmt: skip
-SKILLS = [
-    "negotiation", "public speaking", "project management", "data analysis",
-    "people management", "strategic thinking", "writing for impact", "budgeting",
-    "stakeholder management", "career planning",
-]  # fmt: skip
-STYLES = ["direct and structured", "reflective and exploratory", "informal and conversational"]
-FORMATS = ["video call", "in person", "phone", "a mix"]
-LANGUAGES = ["English", "French", "Welsh", "Spanish", "Polish", "Hindi", "German"]
 TIME_ZONES = ["Europe/London", "Europe/Dublin", "Europe/Paris", "Europe/Warsaw", "America/Toronto"]
 DAYS = ["mon", "tue", "wed", "thu", "fri", "sat"]
 
@@ -66,39 +51,8 @@ MENTEE_HEADLINES = [
 
 
 def demo_questionnaire() -> dict:
-    """The demo programme's questionnaire: deep-level fit, learning needs, availability."""
-    return {
-        "questions": [
-            {"id": "values", "kind": "tags", "audience": "both", "weight": 7, "rule": "overlap",
-             "prompt": "Which values matter most to you at work? (pick up to three)",
-             "options": VALUES, "max_choices": 3},
-            {"id": "goals", "kind": "tags", "audience": "mentee", "weight": 0,
-             "prompt": "What do you want from this programme?", "options": GOALS},
-            {"id": "supports_goals", "kind": "tags", "audience": "mentor", "weight": 6,
-             "rule": "complement", "pairs_with": "goals",
-             "prompt": "Which goals can you support?", "options": GOALS},
-            {"id": "want_to_learn", "kind": "tags", "audience": "mentee", "weight": 0,
-             "prompt": "What do you want to learn?", "options": SKILLS, "max_choices": 4},
-            {"id": "can_offer", "kind": "tags", "audience": "mentor", "weight": 8,
-             "rule": "complement", "pairs_with": "want_to_learn",
-             "prompt": "What can you offer?", "options": SKILLS},
-            {"id": "style", "kind": "choice", "audience": "both", "weight": 4, "rule": "same",
-             "prompt": "How do you like conversations to go?", "options": STYLES},
-            {"id": "format", "kind": "choice", "audience": "both", "weight": 2, "rule": "same",
-             "prompt": "How would you rather meet?", "options": FORMATS},
-            {"id": "seniority", "kind": "scale", "audience": "both", "weight": 5,
-             "rule": "mentor_at_least_as_senior", "min": 1, "max": 5,
-             "prompt": "Years in the profession (1: under 2, 5: over 15)"},
-            {"id": "availability", "kind": "availability", "audience": "both", "weight": 6,
-             "rule": "time_zones_within", "max_hours_apart": 3,
-             "prompt": "When could you usually meet? (your local time)"},
-            {"id": "languages", "kind": "languages", "audience": "both", "weight": 10,
-             "rule": "overlap", "prompt": "Which languages can you mentor or be mentored in?",
-             "options": LANGUAGES},
-            {"id": "about", "kind": "text", "audience": "both", "weight": 0,
-             "prompt": "A few words about you and what you hope for"},
-        ]
-    }  # fmt: skip
+    """The demo programme's questionnaire: the one-to-one template's."""
+    return template("one_to_one")["questionnaire"]
 
 
 def _availability(rng: random.Random) -> dict:

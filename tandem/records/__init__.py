@@ -4,6 +4,7 @@ No business rules live here beyond integrity: every tenant-owned row carries its
 and the database refuses a row that points into another tenant.
 """
 
+from .audit import record_event
 from .base import Base, UTCDateTime, utcnow
 from .db import Database, get_database, get_session, init_app, make_engine, parse_database_url
 from .errors import ConfigurationError, DecryptionError, EncryptionKeyError, RecordsError
@@ -50,5 +51,6 @@ __all__ = [
     "init_app",
     "make_engine",
     "parse_database_url",
+    "record_event",
     "utcnow",
 ]
