@@ -1,13 +1,17 @@
 """Members and their identities: one linking rule set for launches, syncs and portals."""
 
+from .batch import BatchLink, find_members, link_members
 from .linking import LinkResult, apply_profile, find_member, link_member
 from .records import SYSTEM_USERNAMES, PersonRecord
 
 __all__ = [
     "SYSTEM_USERNAMES",
+    "BatchLink",
     "LinkResult",
     "PersonRecord",
     "apply_profile",
     "find_member",
+    "find_members",
     "link_member",
+    "link_members",
 ]
