@@ -1,0 +1,120 @@
+"""Pulse surveys: when they open, one answer per person, values in range."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from tandem.checkins import (
+    AlreadyAnswered,
+    Conflict,
+    InvalidInput,
+    NotAllowed,
+    SurveyAnswer,
+    answer_survey,
+    close_pair,
+    open_surveys,
+)
+from tandem.records import SurveyResponse
+from tests.support.checkins_factory import NOW, World
+
+PULSE = SurveyAnswer(satisfaction=4, usefulness=5, confidence=3, comment="Helpful")
+
+
+def test_day30_opens_thirty_days_after_the_start(session: Session, world: World) -> None:
+    pair, tenant = world.pair, world.tenant.id
+    start = pair.match.accepted_at.date()
+    assert (
+        open_surveys(session, tenant, pair.mentee.id, pair.match.id, start + timedelta(days=29))
+        == []
+    )
+    with pytest.raises(Conflict, match="opens on"):
+        answer_survey(session, tenant, pair.mentee.id, "day30", PULSE, match_id=pair.match.id,
+                      today=start + timedelta(days=29))  # fmt: skip
+    day30 = start + timedelta(days=30)
+    assert [
+        s.survey for s in open_surveys(session, tenant, pair.mentee.id, pair.match.id, day30)
+    ] == ["day30"]
+    answer_survey(
+        session, tenant, pair.mentee.id, "day30", PULSE, match_id=pair.match.id, today=day30
+    )
+    assert open_surveys(session, tenant, pair.mentee.id, pair.match.id, day30) == []
+
+
+def test_a_second_answer_is_refused(session: Session, world: World) -> None:
+    pair, tenant = world.pair, world.tenant.id
+    day30 = pair.match.accepted_at.date() + timedelta(days=30)
+    answer_survey(
+        session, tenant, pair.mentor.id, "day30", PULSE, match_id=pair.match.id, today=day30
+    )
+    session.commit()
+    with pytest.raises(AlreadyAnswered, match="you have answered the one month in survey"):
+        answer_survey(
+            session, tenant, pair.mentor.id, "day30", PULSE, match_id=pair.match.id, today=day30
+        )
+    session.rollback()
+    assert len(session.scalars(select(SurveyResponse)).all()) == 1
+
+
+def test_the_enrolment_baseline_is_once_per_programme(session: Session, world: World) -> None:
+    pair, tenant = world.pair, world.tenant.id
+    baseline = SurveyAnswer(confidence=2)
+    answer_survey(
+        session, tenant, pair.mentee.id, "enrolment", baseline, programme_id=world.programme.id
+    )
+    with pytest.raises(AlreadyAnswered):
+        answer_survey(
+            session, tenant, pair.mentee.id, "enrolment", baseline, programme_id=world.programme.id
+        )
+    with pytest.raises(NotAllowed, match="not enrolled"):
+        answer_survey(
+            session,
+            tenant,
+            world.outsider.id,
+            "enrolment",
+            baseline,
+            programme_id=world.programme.id,
+        )
+
+
+@pytest.mark.parametrize(
+    ("answer", "message"),
+    [
+        (SurveyAnswer(satisfaction=6, usefulness=3, confidence=3), "satisfaction 6: need 1 to 5"),
+        (SurveyAnswer(satisfaction=0, usefulness=3, confidence=3), "satisfaction 0"),
+        (SurveyAnswer(usefulness=3, confidence=3), "satisfaction is unanswered"),
+        (
+            SurveyAnswer(satisfaction=3, usefulness=3, confidence=3, goal_progress=50),
+            "does not ask",
+        ),
+    ],
+)
+def test_values_out_of_range_are_refused(
+    session: Session, world: World, answer: SurveyAnswer, message: str
+) -> None:
+    pair = world.pair
+    day30 = pair.match.accepted_at.date() + timedelta(days=30)
+    with pytest.raises(InvalidInput, match=message):
+        answer_survey(session, world.tenant.id, pair.mentee.id, "day30", answer,
+                      match_id=pair.match.id, today=day30)  # fmt: skip
+
+
+def test_the_end_evaluation_opens_when_the_pair_closes(session: Session, world: World) -> None:
+    pair, tenant = world.pair, world.tenant.id
+    close_pair(session, tenant, pair.match.id, pair.mentee.id, "early", "moved abroad", now=NOW)
+    assert [
+        s.survey for s in open_surveys(session, tenant, pair.mentor.id, pair.match.id, NOW.date())
+    ] == ["end"]
+    answer_survey(session, tenant, pair.mentor.id, "end",
+                  SurveyAnswer(satisfaction=4, usefulness=4, confidence=4, goal_progress=70),
+                  match_id=pair.match.id, today=NOW.date())  # fmt: skip
+
+
+def test_only_the_pair_answers(session: Session, world: World) -> None:
+    pair = world.pair
+    with pytest.raises(NotAllowed):
+        answer_survey(session, world.tenant.id, world.coordinator.id, "day30", PULSE,
+                      match_id=pair.match.id)  # fmt: skip
