@@ -129,6 +129,8 @@ def pypi_matching(n: int, m: int, seed: int) -> dict:
     sys.modules.pop("matching", None)
     from matching.games import HospitalResident
 
+    sys.setrecursionlimit(1_000_000)  # its solver recurses once per proposal
+
     rng = np.random.default_rng(seed)
     mentees, mentors = people(n, rng, False), people(m, rng, True)
     scorer = Scorer(QUESTIONNAIRE).fit(mentees, mentors)
