@@ -39,7 +39,7 @@ def client_assertion(session: Session, box: SecretBox, tenant: Tenant) -> str:
         "exp": now + 300,
         "jti": secrets.token_urlsafe(24),
     }
-    return jwt.encode(claims, key.private_pem, algorithm="RS256", headers={"kid": key.kid})
+    return jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
 
 
 def access_token(session: Session, box: SecretBox, tenant: Tenant, scopes: Iterable[str]) -> str:

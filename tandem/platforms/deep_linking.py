@@ -114,5 +114,5 @@ def place_programme(
     if settings.get("data") is not None:
         claims[c.DEEP_LINKING_DATA] = settings["data"]
     key = signing_key(session, box)
-    token = jwt.encode(claims, key.private_pem, algorithm="RS256", headers={"kid": key.kid})
+    token = jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
     return DeepLinkResponse(return_url=settings["deep_link_return_url"], jwt=token)

@@ -42,9 +42,21 @@ def ensure_course(session: Session, tenant_id: int, context: dict[str, Any]) -> 
 
 
 def enrol(
-    session: Session, tenant_id: int, member_id: int, course_id: int, role: str, *, status: str
+    session: Session,
+    tenant_id: int,
+    member_id: int,
+    course_id: int,
+    role: str,
+    *,
+    status: str,
+    accessed: bool = False,
 ) -> int:
-    """Enrol a member in a course with a Tandem role; returns 1 if a new enrolment was made."""
+    """Enrol a member in a course with a Tandem role; returns 1 if a new enrolment was made.
+
+    Args:
+        accessed: the member is launching from the course now (sets ``last_access_at``).
+    """
+    now = utcnow() if accessed else None
     enrolment = session.scalars(
         select(Enrolment).where(
             Enrolment.tenant_id == tenant_id,
@@ -56,6 +68,8 @@ def enrol(
     if enrolment is not None:
         if enrolment.status != status:
             enrolment.status = status
+        if now is not None:
+            enrolment.last_access_at = now
         return 0
     session.add(
         Enrolment(
@@ -65,19 +79,8 @@ def enrol(
             role=role,
             status=status,
             source=SOURCE,
+            last_access_at=now,
         )
     )
     session.flush()
     return 1
-
-
-def touch_enrolment(session: Session, tenant_id: int, member_id: int, course_id: int) -> None:
-    """Record that the member just launched from the course."""
-    for enrolment in session.scalars(
-        select(Enrolment).where(
-            Enrolment.tenant_id == tenant_id,
-            Enrolment.member_id == member_id,
-            Enrolment.course_id == course_id,
-        )
-    ):
-        enrolment.last_access_at = utcnow()

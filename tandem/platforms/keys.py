@@ -25,14 +25,16 @@ KEY_SIZE = 2048
 
 @dataclass(frozen=True)
 class SigningKey:
-    """The active private key, ready to sign: its ``kid`` and PEM text."""
+    """The active private key, ready to sign: its ``kid``, PEM text and loaded key."""
 
     kid: str
     private_pem: str
+    private_key: rsa.RSAPrivateKey
 
 
-def _new_key(box: SecretBox) -> ToolKey:
-    private = rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
+def _new_key(box: SecretBox, private: rsa.RSAPrivateKey | None) -> ToolKey:
+    if private is None:
+        private = rsa.generate_private_key(public_exponent=65537, key_size=KEY_SIZE)
     pem = private.private_bytes(
         serialization.Encoding.PEM,
         serialization.PrivateFormat.PKCS8,
@@ -44,8 +46,13 @@ def _new_key(box: SecretBox) -> ToolKey:
     return ToolKey(kid=kid, state="active", private_key_encrypted=box.encrypt(pem), public_jwk=jwk)
 
 
-def rotate_key(session: Session, box: SecretBox) -> ToolKey:
+def rotate_key(
+    session: Session, box: SecretBox, private_key: rsa.RSAPrivateKey | None = None
+) -> ToolKey:
     """Retire the active key (if any) and make a new active one.
+
+    Args:
+        private_key: the new key; by default a fresh 2048-bit RSA key.
 
     Returns:
         the new active key.
@@ -54,7 +61,7 @@ def rotate_key(session: Session, box: SecretBox) -> ToolKey:
     session.execute(
         update(ToolKey).where(ToolKey.state == "active").values(state="retired", retired_at=now)
     )
-    key = _new_key(box)
+    key = _new_key(box, private_key)
     session.add(key)
     session.flush()
     return key
@@ -69,15 +76,20 @@ def active_key(session: Session, box: SecretBox) -> ToolKey:
 
 
 @lru_cache(maxsize=8)
-def _decrypt(encrypted: str, box: SecretBox) -> str:
-    # Decrypting costs a Fernet round per signature; keys change rarely, so remember them.
-    return box.decrypt(encrypted)
+def _load(encrypted: str, box: SecretBox) -> tuple[str, rsa.RSAPrivateKey]:
+    # Decrypting and loading (with its key checks) costs ~0.1 s; keys change rarely.
+    pem = box.decrypt(encrypted)
+    private = serialization.load_pem_private_key(pem.encode("ascii"), password=None)
+    if not isinstance(private, rsa.RSAPrivateKey):
+        raise TypeError(f"tool key is {type(private).__name__}, not RSA")
+    return pem, private
 
 
 def signing_key(session: Session, box: SecretBox) -> SigningKey:
-    """The active key's ``kid`` and private PEM, for signing messages and assertions."""
+    """The active key, for signing messages and assertions."""
     key = active_key(session, box)
-    return SigningKey(kid=key.kid, private_pem=_decrypt(key.private_key_encrypted, box))
+    pem, private = _load(key.private_key_encrypted, box)
+    return SigningKey(kid=key.kid, private_pem=pem, private_key=private)
 
 
 def public_key_set(session: Session, box: SecretBox) -> dict[str, Any]:

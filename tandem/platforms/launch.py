@@ -22,7 +22,7 @@ from . import claims as c
 from . import registry
 from .errors import LaunchError, LaunchForbidden, ServiceError
 from .keysets import platform_key
-from .state import LOGIN_STATE, get_value, take_value
+from .state import LOGIN_STATE, pop_value
 from .tool_conf import DatabaseToolConf
 
 ALGORITHMS = ("RS256", "RS384", "RS512")
@@ -44,11 +44,10 @@ class ValidLaunch:
 
 def _unverified(id_token: str) -> tuple[dict[str, Any], dict[str, Any]]:
     try:
-        header = jwt.get_unverified_header(id_token)
-        payload = jwt.decode(id_token, options={"verify_signature": False})
+        parts = jwt.decode_complete(id_token, options={"verify_signature": False})
     except jwt.PyJWTError as exc:
         raise LaunchError("malformed_token", "the id_token is not a JSON Web Token") from exc
-    return header, payload
+    return parts["header"], parts["payload"]
 
 
 def _client_id(payload: Mapping[str, Any]) -> str:
@@ -69,10 +68,12 @@ def _client_id(payload: Mapping[str, Any]) -> str:
 
 def _tenant(tool_conf: DatabaseToolConf, payload: Mapping[str, Any]) -> Tenant:
     issuer = payload.get("iss")
-    if not isinstance(issuer, str) or not registry.tenants_for_issuer(tool_conf.session, issuer):
-        raise LaunchForbidden("unknown_issuer", "this platform is not registered with Tandem")
+    if not isinstance(issuer, str):
+        raise LaunchForbidden("unknown_issuer", "the id_token names no issuer")
     client_id = _client_id(payload)
     tenant = tool_conf.find_tenant(issuer, client_id)
+    if tenant is None and not registry.tenants_for_issuer(tool_conf.session, issuer):
+        raise LaunchForbidden("unknown_issuer", "this platform is not registered with Tandem")
     if tenant is None:
         raise LaunchForbidden(
             "unknown_client_id", "this client id is not registered for the platform"
@@ -170,7 +171,8 @@ def _check_message(session: Session, tenant: Tenant, payload: Mapping[str, Any])
 
 
 def _consume_state(session: Session, tenant: Tenant, state: str, nonce: Any) -> None:
-    stored = get_value(session, LOGIN_STATE, state)
+    # Consumed first; a refusal below rolls back and so leaves the state for a retry.
+    stored = pop_value(session, LOGIN_STATE, state)
     if stored is None:
         raise LaunchForbidden(
             "replayed_or_expired",
@@ -183,9 +185,6 @@ def _consume_state(session: Session, tenant: Tenant, state: str, nonce: Any) -> 
         )
     if stored.get("nonce") != nonce:
         raise LaunchForbidden("nonce_mismatch", "the launch's nonce is wrong", tenant_id=tenant.id)
-    # Last of all, so that a refused launch leaves the state for an honest retry.
-    if not take_value(session, LOGIN_STATE, state):
-        raise LaunchForbidden("nonce_replayed", "this launch was already used", tenant_id=tenant.id)
 
 
 def validate_launch(

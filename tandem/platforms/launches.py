@@ -20,10 +20,10 @@ from tandem.records import Programme, SecretBox
 
 from . import audit, nrps
 from . import claims as c
-from .enrolments import enrol, ensure_course, touch_enrolment
+from .enrolments import enrol, ensure_course
 from .errors import ServiceError
 from .launch import ValidLaunch
-from .state import LAUNCH_DATA, ROSTER_SYNCED, get_value, put_value
+from .state import LAUNCH_DATA, ROSTER_SYNCED, add_value, get_value, put_value
 
 log = logging.getLogger(__name__)
 
@@ -138,13 +138,12 @@ def complete_launch(
     context = claims.get(c.CONTEXT)
     course = ensure_course(session, tenant.id, context) if isinstance(context, dict) else None
     if course is not None:
-        enrol(session, tenant.id, member.id, course.id, role, status="active")
-        touch_enrolment(session, tenant.id, member.id, course.id)
+        enrol(session, tenant.id, member.id, course.id, role, status="active", accessed=True)
     programme_id = _link_programme(
         session, tenant.id, _programme_id(claims), course.id if course else None, claims
     )
     launch_id = secrets.token_urlsafe(24)
-    put_value(
+    add_value(
         session,
         LAUNCH_DATA,
         launch_id,

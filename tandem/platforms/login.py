@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from . import registry
 from .errors import LoginError
-from .state import LOGIN_STATE, put_value
+from .state import LOGIN_STATE, add_value
 
 # Long enough for a slow platform sign-in page, short enough that a leaked state is stale.
 STATE_LIFETIME = timedelta(minutes=10)
@@ -65,7 +65,7 @@ def start_login(session: Session, params: Mapping[str, str], launch_url: str) ->
     state = secrets.token_urlsafe(32)
     nonce = secrets.token_urlsafe(32)
     storage_target = (params.get("lti_storage_target") or "").strip() or None
-    put_value(
+    add_value(
         session,
         LOGIN_STATE,
         state,

@@ -34,6 +34,15 @@ def put_value(
         row.value, row.expires_at, row.created_at = value, now + lifetime, now
 
 
+def add_value(
+    session: Session, namespace: str, key: str, value: dict[str, Any], lifetime: timedelta
+) -> None:
+    """Store ``value`` under a key known to be new (a random one): no lookup first."""
+    session.add(
+        ExpiringValue(namespace=namespace, key=key, value=value, expires_at=utcnow() + lifetime)
+    )
+
+
 def get_value(session: Session, namespace: str, key: str) -> dict[str, Any] | None:
     """The unexpired value under ``(namespace, key)``, or ``None``."""
     return session.scalars(
@@ -45,20 +54,22 @@ def get_value(session: Session, namespace: str, key: str) -> dict[str, Any] | No
     ).first()
 
 
-def take_value(session: Session, namespace: str, key: str) -> bool:
-    """Delete the unexpired value under ``(namespace, key)``; ``True`` if this call did.
+def pop_value(session: Session, namespace: str, key: str) -> dict[str, Any] | None:
+    """Delete the unexpired value under ``(namespace, key)`` and return it, or ``None``.
 
     The delete is the consumption: of two workers racing with one replayed token, the
-    database lets exactly one of them delete the row.
+    database lets exactly one of them delete the row (and see its value). A caller that
+    then refuses rolls back, which puts the value back.
     """
-    result = session.execute(
-        delete(ExpiringValue).where(
+    return session.execute(
+        delete(ExpiringValue)
+        .where(
             ExpiringValue.namespace == namespace,
             ExpiringValue.key == key,
             ExpiringValue.expires_at > utcnow(),
         )
-    )
-    return result.rowcount == 1  # type: ignore[attr-defined]
+        .returning(ExpiringValue.value)
+    ).scalar_one_or_none()
 
 
 def purge_expired(session: Session) -> int:

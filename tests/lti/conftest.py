@@ -22,6 +22,16 @@ def mock_http() -> Iterator[responses.RequestsMock]:
         yield mock
 
 
+@pytest.fixture(autouse=True)
+def tool_key(app: Flask) -> None:
+    """Give the tool its first key from a cached RSA key: generating one per test is slow."""
+    from tandem.platforms import rotate_key
+    from tests.support.lti_platform import rsa_key
+
+    with app.app_context(), records.get_database(app).transaction() as session:
+        rotate_key(session, app.extensions["tandem.secrets"], rsa_key("tool"))
+
+
 def make_platform(app: Flask, client: FlaskClient, mock: responses.RequestsMock, **kwargs):  # type: ignore[no-untyped-def]
     platform = TestPlatform(**kwargs)
     platform.tenant_id = platform.register(app)

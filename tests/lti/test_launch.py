@@ -120,8 +120,8 @@ def test_coordinator_roles_land_on_the_coordinator_page(app, client, platform) -
 
 
 def test_system_administrator_alone_is_a_member(client, platform) -> None:
-    person = Person("root-1", "Site", "Admin", "root@example.edu",
-                    roles=["http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator"])  # fmt: skip
+    system_admin = "http://purl.imsglobal.org/vocab/lis/v2/system/person#Administrator"
+    person = Person("root-1", "Site", "Admin", "root@example.edu", roles=[system_admin])
     response = platform.launch(client, person)
     assert urlsplit(response.headers["Location"]).path == "/me"
 

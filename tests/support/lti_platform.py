@@ -249,9 +249,28 @@ class TestPlatform:
         """Sign claims as an id_token (or with ``secret`` for the HS256 attack)."""
         if secret is not None:
             return jwt.encode(claims, secret, algorithm=algorithm, headers={"kid": kid or self.kid})
+        # The key object, not PEM: loading PEM re-checks the key, ~0.1 s a time.
         return jwt.encode(
-            claims, pem(key or self.key), algorithm=algorithm, headers={"kid": kid or self.kid}
+            claims, key or self.key, algorithm=algorithm, headers={"kid": kid or self.kid}
         )
+
+    def sign_hs256_with_public_key(self, claims: dict[str, Any]) -> str:
+        """The key-confusion attack: HS256 keyed with the platform's *public* key.
+
+        PyJWT refuses to make this token (rightly), so it is assembled by hand.
+        """
+        import base64
+        import hashlib
+        import hmac
+
+        def b64(data: bytes) -> bytes:
+            return base64.urlsafe_b64encode(data).rstrip(b"=")
+
+        header = b64(json.dumps({"alg": "HS256", "typ": "JWT", "kid": self.kid}).encode())
+        payload = b64(json.dumps(claims).encode())
+        signing_input = header + b"." + payload
+        signature = hmac.new(public_pem(self.key), signing_input, hashlib.sha256).digest()
+        return (signing_input + b"." + b64(signature)).decode()
 
     # ---- the browser side --------------------------------------------------------
 
