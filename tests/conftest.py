@@ -6,16 +6,18 @@ Database fixtures run each test once per backend: SQLite always, PostgreSQL when
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from click.testing import CliRunner, Result
 from cryptography.fernet import Fernet
 from flask import Flask
-from flask.testing import FlaskClient, FlaskCliRunner
+from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from tandem.lti_tool.app import create_app
+from tandem.lti_tool.cli import main
 from tandem.records import Database
 from tests.support import databases
 
@@ -101,5 +103,16 @@ def client(app: Flask) -> FlaskClient:
 
 
 @pytest.fixture
-def runner(app: Flask) -> FlaskCliRunner:
-    return app.test_cli_runner()
+def cli(app_config: dict) -> Callable[[list[str]], Result]:
+    """Run a `tandem` command against the test database, as an operator would."""
+    env = {
+        "TANDEM_DATABASE_URL": app_config["TANDEM_DATABASE_URL"],
+        "TANDEM_SECRET_KEY": app_config["SECRET_KEY"],
+        "TANDEM_ENCRYPTION_KEY": app_config["TANDEM_ENCRYPTION_KEY"],
+        "TANDEM_INSTANCE_PATH": app_config["INSTANCE_PATH"],
+    }
+
+    def invoke(args: list[str]) -> Result:
+        return CliRunner().invoke(main, args, env=env)
+
+    return invoke
