@@ -1,0 +1,54 @@
+"""Connectors: turn Moodle, Canvas, REST directories and CSV files into normalised
+records; ``sync`` writes them. Connectors never import Flask or ``lti_tool``."""
+
+from .base import (
+    Connector,
+    CourseRecord,
+    EnrolmentRecord,
+    LearningFact,
+    RecordProblem,
+)
+from .errors import (
+    AuthenticationError,
+    BadRequest,
+    ConfigError,
+    ConnectorError,
+    FunctionNotAvailable,
+    InvalidRecord,
+    MalformedResponse,
+    NoData,
+    NotFound,
+    PermissionDenied,
+    RateLimited,
+    ServerError,
+    Unreachable,
+)
+from .registry import KINDS, build_connector, phases_for
+from .sync import SyncFailed, SyncResult, sync
+
+__all__ = [
+    "KINDS",
+    "AuthenticationError",
+    "BadRequest",
+    "ConfigError",
+    "Connector",
+    "ConnectorError",
+    "CourseRecord",
+    "EnrolmentRecord",
+    "FunctionNotAvailable",
+    "InvalidRecord",
+    "LearningFact",
+    "MalformedResponse",
+    "NoData",
+    "NotFound",
+    "PermissionDenied",
+    "RateLimited",
+    "RecordProblem",
+    "ServerError",
+    "SyncFailed",
+    "SyncResult",
+    "Unreachable",
+    "build_connector",
+    "phases_for",
+    "sync",
+]

@@ -1,6 +1,7 @@
 """Members and their identities: one linking rule set for launches, syncs and portals."""
 
 from .batch import BatchLink, find_members, link_members
+from .export import export_member, list_members
 from .linking import LinkResult, apply_profile, find_member, link_member
 from .records import SYSTEM_USERNAMES, PersonRecord
 
@@ -10,8 +11,10 @@ __all__ = [
     "LinkResult",
     "PersonRecord",
     "apply_profile",
+    "export_member",
     "find_member",
     "find_members",
     "link_member",
     "link_members",
+    "list_members",
 ]

@@ -1,7 +1,10 @@
 """The ``tandem`` command line. Each module adds its commands to :data:`main`."""
 
 from . import (
+    checkins,  # noqa: F401  (registers `tandem remind`)
+    connectors,  # noqa: F401  (registers `tandem connector`, `sync`, `import`, `member`)
     core,  # noqa: F401  (registers its commands)
+    matching,  # noqa: F401  (registers `tandem match`)
     platforms,  # noqa: F401  (registers `tandem platform`, `tandem keys rotate`)
 )
 from .base import main

@@ -1,0 +1,200 @@
+"""Moodle: users, courses, enrolments with roles, completion and grades; its errors."""
+
+from __future__ import annotations
+
+import pytest
+import responses
+from sqlalchemy import select
+
+from tandem.connectors import (
+    AuthenticationError,
+    FunctionNotAvailable,
+    PermissionDenied,
+    SyncFailed,
+    sync,
+)
+from tandem.connectors.moodle import MoodleConnector, flatten
+from tandem.records import Course, Database, Enrolment, Identity, LearningRecord, Member
+from tests.support.remote import fixture, form_of
+
+from .conftest import add_source, count, cursor, last_run, members
+
+URL = "https://moodle.example.org"
+ENDPOINT = f"{URL}/webservice/rest/server.php"
+
+
+def moodle_site(calls: list[dict], errors: dict[str, str] | None = None, status: int = 200):
+    """A responses callback dispatching on ``wsfunction`` like Moodle's server.php."""
+
+    def callback(request):
+        form = form_of(request)
+        calls.append(form)
+        function = form["wsfunction"]
+        if errors and function in errors:
+            return status, {}, _json(fixture("moodle", errors[function]))
+        if function == "core_enrol_get_enrolled_users":
+            page = "page1" if form.get("options[0][value]") == "0" else "page2"
+            return 200, {}, _json(fixture("moodle", f"{function}.{page}"))
+        return 200, {}, _json(fixture("moodle", function))
+
+    return callback
+
+
+def _json(value) -> str:
+    import json
+
+    return json.dumps(value)
+
+
+def connector(**settings) -> MoodleConnector:
+    return MoodleConnector(URL, "secret-token", {"page_size": 2, **settings}, sleep=lambda s: None)
+
+
+def test_flatten_uses_brackets() -> None:
+    assert flatten({"criteria": [{"key": "email", "value": "%"}], "flag": True}) == [
+        ("criteria[0][key]", "email"),
+        ("criteria[0][value]", "%"),
+        ("flag", "1"),
+    ]
+
+
+@responses.activate
+def test_sync_brings_members_courses_enrolments_and_learning(database: Database) -> None:
+    calls: list[dict] = []
+    responses.add_callback(responses.POST, ENDPOINT, callback=moodle_site(calls))
+    source = add_source(database, "moodle")
+    result = sync(database, source.tenant_id, source.connector_id, connector())
+
+    assert result.status == "succeeded" and result.failed == 0
+    people = members(database)
+    # guest (id 1) and admin are never members; suspended Cy is not created.
+    assert set(people) == {"ada@example.org", "bo@example.org"}
+    assert people["ada@example.org"].member_number == "M-100"
+    assert people["ada@example.org"].time_zone == "Europe/London"
+    assert calls[0]["criteria[0][key]"] == "email" and calls[0]["wstoken"] == "secret-token"
+    # paging: limitfrom 0 then 2, and the short second page ends it
+    pages = [c["options[0][value]"] for c in calls if c["wsfunction"].startswith("core_enrol")]
+    assert pages[:2] == ["0", "2"]
+    with database.transaction() as session:
+        assert session.scalars(select(Course.external_id)).all() == ["42"]
+        roles = session.execute(
+            select(Member.email, Enrolment.role).join(Member, Member.id == Enrolment.member_id)
+        ).all()
+        assert sorted(roles) == [
+            ("Bo@Example.org", "editingteacher"),
+            ("Bo@Example.org", "student"),
+            ("ada@example.org", "student"),
+        ]
+        ada = people["ada@example.org"].id
+        facts = {
+            r.record_key: r
+            for r in session.scalars(select(LearningRecord).where(LearningRecord.member_id == ada))
+        }
+    assert facts["course:42:completion"].completed is True
+    activities = facts["course:42:activities"]
+    # states 2 (pass) and 1 count as complete, 0 and 3 (fail) do not: integers, not booleans
+    assert activities.progress == 50.0 and activities.detail["failed"] == 1
+    assert facts["course:42:grade"].score == 82.5 and facts["course:42:grade"].grade == "82.50"
+    assert cursor(database, source.connector_id)["since"]
+
+    # Incremental re-run: Bo never accessed the course; Ada did long ago: nothing new.
+    again = sync(database, source.tenant_id, source.connector_id, connector())
+    assert (again.added, again.updated, again.deactivated) == (0, 0, 0)
+
+
+@responses.activate
+def test_full_reconcile_deactivates_missing_members_without_deleting(database: Database) -> None:
+    responses.add_callback(responses.POST, ENDPOINT, callback=moodle_site([]))
+    source = add_source(database, "moodle")
+    sync(database, source.tenant_id, source.connector_id, connector(grades=False))
+    responses.reset()
+    users = fixture("moodle", "core_user_get_users")
+    users["users"] = [u for u in users["users"] if u["id"] != 8]  # Bo left the site
+
+    def callback(request):
+        if form_of(request)["wsfunction"] == "core_user_get_users":
+            return 200, {}, _json(users)
+        return moodle_site([])(request)
+
+    responses.add_callback(responses.POST, ENDPOINT, callback=callback)
+    result = sync(
+        database,
+        source.tenant_id,
+        source.connector_id,
+        connector(grades=False),
+        full=True,
+        phases=("members",),
+    )
+    assert result.deactivated == 1
+    bo = members(database)["bo@example.org"]
+    assert not bo.active and bo.deactivated_at is not None
+    assert count(database, Identity) == 2  # kept, never deleted
+
+
+@pytest.mark.parametrize(
+    ("error", "kind", "message"),
+    [
+        ("error_invalidtoken", AuthenticationError, "Moodle refused the token (invalidtoken)"),
+        (
+            "error_accessexception",
+            FunctionNotAvailable,
+            "add core_user_get_users to the token's external service",
+        ),
+        ("error_nopermissions", PermissionDenied, "lacks moodle/user:viewdetails"),
+    ],
+)
+@pytest.mark.parametrize("status", [200, 403])
+@responses.activate
+def test_moodle_errors_fail_cleanly_and_change_nothing(
+    database: Database, error: str, kind: type, message: str, status: int
+) -> None:
+    # Errors arrive as HTTP 200 (and as real 4xx on sites with a plugin), debuginfo or not.
+    responses.add_callback(
+        responses.POST,
+        ENDPOINT,
+        callback=moodle_site([], errors={"core_user_get_users": error}, status=status),
+    )
+    source = add_source(database, "moodle")
+    with pytest.raises(SyncFailed) as failure:
+        sync(database, source.tenant_id, source.connector_id, connector())
+    assert isinstance(failure.value.__cause__, kind)
+    assert message in str(failure.value)
+    assert "secret-token" not in str(failure.value)
+    assert count(database, Member) == 0 and cursor(database, source.connector_id) == {}
+    run = last_run(database)
+    assert run.status == "failed" and message in run.message
+
+
+@responses.activate
+def test_no_completion_criteria_is_no_data(database: Database) -> None:
+    responses.add_callback(
+        responses.POST,
+        ENDPOINT,
+        callback=moodle_site(
+            [], errors={"core_completion_get_course_completion_status": "error_nocriteriaset"}
+        ),
+    )
+    source = add_source(database, "moodle")
+    result = sync(database, source.tenant_id, source.connector_id, connector())
+    assert result.status == "succeeded"
+    with database.transaction() as session:
+        kinds = set(session.scalars(select(LearningRecord.kind)))
+    assert kinds == {"activity_completion", "grade"}
+
+
+@responses.activate
+def test_check_names_missing_functions() -> None:
+    info = fixture("moodle", "core_webservice_get_site_info")
+    info["functions"] = [f for f in info["functions"] if "completion" not in f["name"]]
+    responses.add(responses.POST, ENDPOINT, json=info)
+    with pytest.raises(FunctionNotAvailable) as failure:
+        connector().check()
+    assert "core_completion_get_course_completion_status" in str(failure.value)
+    assert "core_completion_get_activities_completion_status" in str(failure.value)
+
+
+@responses.activate
+def test_check_passes_on_a_good_site() -> None:
+    responses.add_callback(responses.POST, ENDPOINT, callback=moodle_site([]))
+    lines = connector().check()
+    assert lines[0] == "token accepted: Example Moodle as tandem-sync"
