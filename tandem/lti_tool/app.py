@@ -51,7 +51,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
 
     from .views import core, lti
+    from .views import programmes as programme_views
 
     app.register_blueprint(core.bp)
     app.register_blueprint(lti.bp)
+    app.register_blueprint(programme_views.bp)
     return app

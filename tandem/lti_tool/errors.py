@@ -15,6 +15,12 @@ from tandem.platforms import (
     RegistrationError,
     ServiceError,
 )
+from tandem.programmes import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProgrammeError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +55,15 @@ def register_error_handlers(app: Flask) -> None:
                 502, "Your learning platform did not answer", "Please try again in a minute."
             )
         return error_page(400, "Tandem could not do that", str(exc))
+
+    @app.errorhandler(ProgrammeError)
+    def _programme(exc: ProgrammeError) -> tuple[str, int]:
+        status = {
+            NotFoundError: 404,
+            PermissionDeniedError: 403,
+            ConflictError: 409,
+        }.get(type(exc), 400)
+        return error_page(status, "Tandem could not do that", str(exc))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[str, int]:
