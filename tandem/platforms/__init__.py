@@ -21,6 +21,7 @@ from .launch import ValidLaunch, claimed_tenant_id, validate_launch
 from .launches import LaunchOutcome, complete_launch, launch_data
 from .login import LoginRedirect, start_login
 from .nrps import import_roster, next_page_url
+from .registration import register_dynamically
 from .registry import (
     PlatformSettings,
     add_platform,
@@ -34,6 +35,7 @@ from .registry import (
     tenant_origins,
 )
 from .tool_conf import DatabaseToolConf
+from .tool_profile import ToolUrls, canvas_configuration
 
 __all__ = [
     "ACTIVITY_PROGRESS",
@@ -54,9 +56,11 @@ __all__ = [
     "PlatformSettings",
     "RegistrationError",
     "ServiceError",
+    "ToolUrls",
     "ValidLaunch",
     "active_key",
     "add_platform",
+    "canvas_configuration",
     "claimed_tenant_id",
     "complete_launch",
     "ensure_lineitem",
@@ -74,6 +78,7 @@ __all__ = [
     "post_progress",
     "programme_choices",
     "public_key_set",
+    "register_dynamically",
     "remove_platform",
     "rotate_key",
     "start_login",

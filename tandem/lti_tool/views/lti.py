@@ -223,3 +223,42 @@ def deep_link() -> ResponseReturnValue:
         action=answer.return_url,
         fields={"JWT": answer.jwt},
     )
+
+
+def _tool_urls() -> platforms.ToolUrls:
+    return platforms.ToolUrls(
+        login=external_url("lti.login"),
+        launch=external_url("lti.launch"),
+        jwks=external_url("lti.jwks"),
+    )
+
+
+@bp.get("/lti/register")
+def register() -> ResponseReturnValue:
+    """LTI Dynamic Registration: register with the platform, then ask it to close the frame."""
+    openid_configuration = request.args.get("openid_configuration", "").strip()
+    if not openid_configuration:
+        abort(400, "Open this address from your LMS's LTI Dynamic Registration page.")
+    platform_origin = platforms.origin_of(openid_configuration)
+    security.allow_framing_by([platform_origin] if platform_origin else [])
+    session = records.get_session()
+    tenant = platforms.register_dynamically(
+        session, openid_configuration, request.args.get("registration_token"), _tool_urls()
+    )
+    audit(
+        session,
+        "lti.registered",
+        tenant_id=tenant.id,
+        subject=("tenant", str(tenant.id)),
+        detail={"issuer": tenant.issuer, "client_id": tenant.client_id},
+        remote_addr=request.remote_addr,
+    )
+    session.commit()
+    security.forget_platform_origins(current_app)
+    return render_template("lti/registered.html", tenant=tenant)
+
+
+@bp.get("/lti/config/canvas.json")
+def canvas_config() -> ResponseReturnValue:
+    """The Canvas developer-key configuration (paste its URL under "Enter URL")."""
+    return jsonify(platforms.canvas_configuration(_tool_urls()))
