@@ -50,10 +50,11 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     security.init_app(app)
 
-    from .views import core, lti
+    from .views import core, demo_lms, lti
     from .views import programmes as programme_views
 
     app.register_blueprint(core.bp)
     app.register_blueprint(lti.bp)
+    app.register_blueprint(demo_lms.bp)
     app.register_blueprint(programme_views.bp)
     return app
