@@ -58,27 +58,30 @@ def export_member(session: Session, tenant_id: int, member_id: int) -> dict[str,
         select(Identity)
         .where(Identity.tenant_id == tenant_id, Identity.member_id == member_id)
         .order_by(Identity.id)
-    )
+    ).all()
     enrolments = session.execute(
         select(Enrolment, Course)
         .join(Course, Course.id == Enrolment.course_id)
         .where(Enrolment.tenant_id == tenant_id, Enrolment.member_id == member_id)
         .order_by(Enrolment.id)
-    )
-    courses = dict(
-        session.execute(select(Course.id, Course.external_id).where(Course.tenant_id == tenant_id))
-    )
+    ).all()
+    courses = {
+        row.id: row.external_id
+        for row in session.execute(
+            select(Course.id, Course.external_id).where(Course.tenant_id == tenant_id)
+        )
+    }
     records = session.scalars(
         select(LearningRecord)
         .where(LearningRecord.tenant_id == tenant_id, LearningRecord.member_id == member_id)
         .order_by(LearningRecord.id)
-    )
+    ).all()
     programmes = session.execute(
         select(Participant, Programme)
         .join(Programme, Programme.id == Participant.programme_id)
         .where(Participant.tenant_id == tenant_id, Participant.member_id == member_id)
         .order_by(Participant.id)
-    )
+    ).all()
     return {
         **member_summary(member),
         "given_name": member.given_name,
