@@ -97,7 +97,7 @@ def apply_profile(member: Member, record: PersonRecord) -> bool:
             setattr(member, name, value)
             changed = True
     if not member.display_name:
-        member.display_name = f"{member.given_name} {member.family_name}".strip()
+        member.display_name = f"{member.given_name or ''} {member.family_name or ''}".strip()
     if record.active and not member.active:
         member.active, member.deactivated_at = True, None
         changed = True

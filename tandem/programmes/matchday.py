@@ -14,7 +14,7 @@ from datetime import timedelta
 from typing import Any
 
 import numpy as np
-from sqlalchemy import delete, select
+from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from tandem.matching import MatchingError, MatchResult, Scorer
@@ -215,7 +215,7 @@ def _run_mentoring(
         raise InvalidInputError(f"Matching could not run: {exc}") from exc
     result = matcher.result_
     say(f"writing {sum(1 for p in result.pairs if not p.fixed)} draft pairs")
-    created = 0
+    rows = []
     for pair in result.pairs:
         if pair.fixed:
             continue
@@ -223,22 +223,38 @@ def _run_mentoring(
         factors = factor_dicts(matcher.explain(pair.mentee, pair.mentor).factors)
         if pair.slot is not None:
             factors.insert(0, _slot_factor(pair.slot))
-        session.add(
-            Match(
-                tenant_id=roster.programme.tenant_id,
-                programme_id=roster.programme.id,
-                mentor_participant_id=mentor.id,
-                mentee_participant_id=mentee.id,
-                score=float(np.clip(pair.score, 0, 100)),
-                explanation=factors,
-                status="draft",
-                made_by="engine",
-                group_key=f"mentor-{mentor.id}" if roster.programme.kind == "group" else None,
-            )
-        )
-        created += 1
-    session.flush()
+        group = f"mentor-{mentor.id}" if roster.programme.kind == "group" else None
+        rows.append(_draft_row(roster, mentor.id, mentee.id, pair.score, factors, group))
+    created = _insert_drafts(session, rows)
     return created, result
+
+
+def _draft_row(
+    roster: Roster,
+    mentor_id: int,
+    mentee_id: int,
+    score: float,
+    factors: list[dict[str, Any]],
+    group_key: str | None,
+) -> dict[str, Any]:
+    return {
+        "tenant_id": roster.programme.tenant_id,
+        "programme_id": roster.programme.id,
+        "mentor_participant_id": mentor_id,
+        "mentee_participant_id": mentee_id,
+        "score": float(np.clip(score, 0, 100)),
+        "explanation": factors,
+        "status": "draft",
+        "made_by": "engine",
+        "group_key": group_key,
+    }
+
+
+def _insert_drafts(session: Session, rows: list[dict[str, Any]]) -> int:
+    """Write draft pairs in one batched INSERT (thousands of rows on a large programme)."""
+    if rows:
+        session.execute(insert(Match), rows)
+    return len(rows)
 
 
 def _slot_factor(slot: int) -> dict[str, Any]:
@@ -281,29 +297,17 @@ def _run_peer(
     except MatchingError as exc:
         raise InvalidInputError(f"Matching could not run: {exc}") from exc
     result = matcher.result_
-    created = 0
     groups = result.groups or tuple((p.mentee, p.mentor) for p in result.pairs)
     scores = {(p.mentee, p.mentor): p.score for p in result.pairs}
+    rows = []
     for number, group in enumerate(groups):
         anchor = group[0]
         for other in group[1:]:
             score = scores.get((anchor, other), scores.get((other, anchor), 0.0))
             factors = factor_dicts(matcher.explain(other, anchor).factors)
-            session.add(
-                Match(
-                    tenant_id=roster.programme.tenant_id,
-                    programme_id=roster.programme.id,
-                    mentor_participant_id=pool[anchor].id,
-                    mentee_participant_id=pool[other].id,
-                    score=float(np.clip(score, 0, 100)),
-                    explanation=factors,
-                    status="draft",
-                    made_by="engine",
-                    group_key=f"peer-{number}" if len(group) > 2 else None,
-                )
-            )
-            created += 1
-    session.flush()
+            key = f"peer-{number}" if len(group) > 2 else None
+            rows.append(_draft_row(roster, pool[anchor].id, pool[other].id, score, factors, key))
+    created = _insert_drafts(session, rows)
     # Map unmatched indices back onto the full pool for reasons.
     full = {p.id: i for i, p in enumerate(roster.mentees)}
     remapped = replace(

@@ -59,10 +59,13 @@ class DraftBoard:
     mentees: list[tuple[int, str]] = field(default_factory=list)
     last_run: dict[str, Any] | None = None
     n_mentees: int = 0
+    n_drafts: int = 0
+    page: int = 1
+    pages: int = 1
 
     @property
     def can_publish(self) -> bool:
-        return bool(self.drafts)
+        return self.n_drafts > 0
 
 
 def _pair_view(match: Match, names: dict[int, str]) -> PairView:
@@ -83,21 +86,33 @@ def _pair_view(match: Match, names: dict[int, str]) -> PairView:
     )
 
 
-def draft_board(session: Session, actor: Actor, programme_id: int) -> DraftBoard:
-    """Everything the match-day page shows."""
+DRAFTS_PER_PAGE = 100
+
+
+def draft_board(session: Session, actor: Actor, programme_id: int, *, page: int = 1) -> DraftBoard:
+    """Everything the match-day page shows; draft pairs a page of 100 at a time, the
+    lowest scores first (the ones worth a second look)."""
     programme = coordinated_programme(session, actor, programme_id)
     roster = load_roster(session, programme)
     people = roster.mentors + roster.mentees
     names = {p.id: roster.name(p) for p in people}
     matches = programme_matches(session, programme)
     board = DraftBoard(programme=programme, n_mentees=len(roster.mentees))
-    board.drafts = [_pair_view(m, names) for m in matches if m.status == "draft"]
-    board.drafts.sort(key=lambda v: (v.mentor_name, v.mentee_name))
+    drafts = sorted(
+        (m for m in matches if m.status == "draft"),
+        key=lambda m: (m.score, names.get(m.mentee_participant_id, "")),
+    )
+    board.n_drafts = len(drafts)
+    board.pages = max(1, -(-len(drafts) // DRAFTS_PER_PAGE))
+    board.page = min(max(1, page), board.pages)
+    start = (board.page - 1) * DRAFTS_PER_PAGE
+    board.drafts = [_pair_view(m, names) for m in drafts[start : start + DRAFTS_PER_PAGE]]
     board.published = [_pair_view(m, names) for m in matches if m.status in SLOT_HOLDING]
     board.published.sort(key=lambda v: (v.mentor_name, v.mentee_name))
-    paired = {v.mentee_id for v in board.drafts + board.published}
+    live = [m for m in matches if m.status == "draft" or m.status in SLOT_HOLDING]
+    paired = {m.mentee_participant_id for m in live}
     if programme.kind == "peer":
-        paired |= {v.mentor_id for v in board.drafts + board.published}
+        paired |= {m.mentor_participant_id for m in live}
     last_run = (programme.settings or {}).get("last_run")
     board.last_run = last_run
     reasons = {u["participant_id"]: u["reason"] for u in (last_run or {}).get("unmatched", [])}
@@ -111,8 +126,8 @@ def draft_board(session: Session, actor: Actor, programme_id: int) -> DraftBoard
         if p.id not in paired
     ]
     used: dict[int, int] = {}
-    for view in board.drafts + board.published:
-        used[view.mentor_id] = used.get(view.mentor_id, 0) + 1
+    for match in live:
+        used[match.mentor_participant_id] = used.get(match.mentor_participant_id, 0) + 1
     board.mentors = [
         MentorLoad(p.id, names[p.id], used.get(p.id, 0), p.capacity or programme.default_capacity)
         for p in sorted(roster.mentors, key=lambda p: names[p.id])

@@ -82,3 +82,13 @@ def test_empty_fields_never_erase_what_another_source_said(session: Session) -> 
     link_member(session, tenant.id, PersonRecord(source="moodle", external_id="3", email="k@x"))
     result = link_member(session, tenant.id, PersonRecord(source="moodle", external_id="3"))
     assert result.member.email == "k@x" and not result.updated
+
+
+def test_new_member_from_a_partial_record_gets_a_clean_display_name(session: Session) -> None:
+    tenant = _tenant(session)
+    only_given = link_member(
+        session, tenant.id, PersonRecord(source="lti", external_id="g", given_name="Ada")
+    )
+    nothing = link_member(session, tenant.id, PersonRecord(source="lti", external_id="n"))
+    assert only_given.member.display_name == "Ada"
+    assert "None" not in nothing.member.display_name

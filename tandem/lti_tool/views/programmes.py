@@ -289,7 +289,10 @@ def copy(programme_id: int) -> ResponseReturnValue:
 @auth.coordinator_required
 def board(programme_id: int) -> ResponseReturnValue:
     """Match day: the draft, unmatched mentees and why, mentor capacity used."""
-    board = programmes.draft_board(records.get_session(), _actor(), programme_id)
+    page = request.args.get("page", "1")
+    board = programmes.draft_board(
+        records.get_session(), _actor(), programme_id, page=int(page) if page.isdigit() else 1
+    )
     return render_template(
         "programmes/board.html",
         board=board,
