@@ -35,6 +35,7 @@ from .surveys import SURVEY_TITLES
 
 STAGES = ("enrolment", *PULSES, "end")
 DAYS_PER_MONTH = 30.44
+WATCH_LIMIT = 50
 
 
 @dataclass
@@ -84,6 +85,8 @@ class Dashboard:
     alerts: list[dict]
     checkins_chart: str
     confidence_chart: str
+    n_quiet: int = 0
+    n_at_risk: int = 0
 
 
 def _ratio(numerator: float, denominator: float) -> float | None:
@@ -249,7 +252,13 @@ def programme_dashboard(
         if before is not None:
             previous, _ = cohort_figures(session, tenant_id, before, today)
 
-    watched = [s for s in states if s.running and (s.quiet or s.at_risk)]
+    # The longest-quiet pairs first; the page lists WATCH_LIMIT of each and counts the rest.
+    quiet_states = sorted(
+        (s for s in states if s.running and s.quiet), key=lambda s: s.last_met_on or date.min
+    )
+    risky_states = [s for s in states if s.running and s.at_risk]
+    n_quiet, n_at_risk = len(quiet_states), len(risky_states)
+    watched = quiet_states[:WATCH_LIMIT] + risky_states[:WATCH_LIMIT]
     alerts = session.scalars(
         select(Alert)
         .where(
@@ -280,10 +289,9 @@ def programme_dashboard(
 
     quiet = [
         row(s, [f"no check-in since {(s.last_met_on or s.start or today):%d %b}"])
-        for s in watched
-        if s.quiet
+        for s in quiet_states[:WATCH_LIMIT]
     ]
-    at_risk = [row(s, s.risks) for s in watched if s.at_risk]
+    at_risk = [row(s, s.risks) for s in risky_states[:WATCH_LIMIT]]
     alert_rows = [
         {
             "id": a.id,
@@ -325,5 +333,6 @@ def programme_dashboard(
         top=5.0,
     )
     return Dashboard(
-        programme, current, previous, quiet, at_risk, alert_rows, checkins_chart, confidence_chart
-    )
+        programme, current, previous, quiet, at_risk, alert_rows, checkins_chart,
+        confidence_chart, n_quiet, n_at_risk,
+    )  # fmt: skip

@@ -57,4 +57,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(lti.bp)
     app.register_blueprint(demo_lms.bp)
     app.register_blueprint(programme_views.bp)
+    from .views import checkins as checkin_views
+    from .views import dashboard as dashboard_views
+
+    app.register_blueprint(checkin_views.bp)
+    app.register_blueprint(dashboard_views.bp)
     return app

@@ -65,6 +65,13 @@ def register_error_handlers(app: Flask) -> None:
         }.get(type(exc), 400)
         return error_page(status, "Tandem could not do that", str(exc))
 
+    from tandem.checkins import CheckinError
+
+    @app.errorhandler(CheckinError)
+    def _checkin(exc: CheckinError) -> tuple[str, int]:
+        # Each CheckinError says its status: 400 input, 403 not yours, 404, 409 conflict.
+        return error_page(exc.http_status, "Tandem could not do that", str(exc))
+
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[str, int]:
         log.exception("unhandled error")
