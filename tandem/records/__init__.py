@@ -9,6 +9,7 @@ from .base import Base, UTCDateTime, utcnow
 from .db import Database, get_database, get_session, init_app, make_engine, parse_database_url
 from .errors import ConfigurationError, DecryptionError, EncryptionKeyError, RecordsError
 from .people import Course, Enrolment, Identity, LearningRecord, Member
+from .portals import Portal
 from .programmes import Match, Participant, Programme
 from .relationships import Agreement, Alert, AuditEvent, CheckIn, SurveyResponse
 from .reminders import SentReminder
@@ -36,6 +37,7 @@ __all__ = [
     "Match",
     "Member",
     "Participant",
+    "Portal",
     "Programme",
     "RecordsError",
     "SecretBox",

@@ -5,6 +5,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from .portals import Portal
 from .secrets import SecretBox
 from .sync_state import ConnectorConfig
 from .tenancy import ToolKey
@@ -14,6 +15,7 @@ from .tenancy import ToolKey
 ENCRYPTED_COLUMNS: list[tuple[type, str]] = [
     (ToolKey, "private_key_encrypted"),
     (ConnectorConfig, "secret_encrypted"),
+    (Portal, "client_secret_encrypted"),
 ]
 
 
