@@ -1,0 +1,116 @@
+"""Match day in a real browser, through the Demo LMS and real LTI launches.
+
+Coordinator launches, creates a programme from a template; a mentor and a mentee
+enrol by filling the questionnaire; the coordinator runs matching, reads the
+explanation and publishes; the mentee launches again and accepts.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlalchemy import select
+
+from tandem import records
+from tandem.lti_tool.app import create_app
+from tandem.programmes import seed_demo
+from tandem.records import Match
+from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET_KEY
+from tests.support.browser import chromium_page, live_server, screenshot
+
+pytestmark = pytest.mark.browser
+
+
+def _launch_as(page, base: str, first_name: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(f"{base}/demo-lms")
+    page.get_by_role("link", name=f"Launch Tandem as {first_name}").click()
+    page.wait_for_load_state("networkidle")
+
+
+def _fill_questionnaire(page, form: str, *, offer: bool) -> None:  # type: ignore[no-untyped-def]
+    scope = page.locator(form)
+    for value in ("integrity", "curiosity", "community"):
+        scope.locator(f'input[name="values"][value="{value}"]').check()
+    goal_field = "supports_goals" if offer else "goals"
+    scope.locator(f'input[name="{goal_field}"][value="building confidence"]').check()
+    skill_field = "can_offer" if offer else "want_to_learn"
+    scope.locator(f'input[name="{skill_field}"][value="negotiation"]').check()
+    scope.locator(f'input[name="{skill_field}"][value="public speaking"]').check()
+    scope.locator('input[name="style"][value="direct and structured"]').check()
+    scope.locator('input[name="format"][value="video call"]').check()
+    scope.locator(f'input[name="seniority"][value="{5 if offer else 1}"]').check()
+    scope.locator('select[name="availability__time_zone"]').select_option("Europe/London")
+    for slot in ("tue-18", "thu-18"):
+        scope.locator(f'input[name="availability"][value="{slot}"]').check()
+    scope.locator('input[name="languages"][value="English"]').check()
+
+
+def test_coordinator_to_accepted_match(app_config: dict, tmp_path: Path) -> None:
+    app = create_app(
+        {
+            **app_config,
+            "TESTING": False,
+            "TANDEM_DEMO": True,
+            "SECRET_KEY": TEST_SECRET_KEY,
+            "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
+        }
+    )
+    with app.app_context():
+        seed_demo(records.get_session())
+        records.get_session().commit()
+    with live_server(app) as base, chromium_page() as page:
+        app.config["TANDEM_BASE_URL"] = base
+        page.goto(base + "/")
+        page.get_by_role("link", name="Demo LMS").first.click()
+        screenshot(page, "matchday-01-demo-lms")
+        coordinator = page.locator("tbody tr").first.locator("td").first.inner_text().split(" ")[0]
+
+        # The coordinator sets up a programme from a template.
+        _launch_as(page, base, coordinator)
+        page.locator("#programmes-link").click()
+        page.select_option("#template", "one_to_one")
+        page.fill("#name", "Browser cohort")
+        page.get_by_role("button", name="Create programme").click()
+        assert "is set up and open for enrolment" in page.content()
+        screenshot(page, "matchday-02-programme-set-up")
+        programme_url = page.url.replace("/settings", "")
+
+        # A mentor and a mentee enrol.
+        for person, role in (("Amara", "mentor"), ("Owen", "mentee")):
+            _launch_as(page, base, person)
+            page.goto(programme_url)
+            details = page.locator(f"details:has(#enrol-{role})")
+            if details.get_attribute("open") is None:  # the first role's form is open already
+                page.get_by_text(f"Join as {role}", exact=True).click()
+            _fill_questionnaire(page, f"#enrol-{role}", offer=role == "mentor")
+            screenshot(page, f"matchday-03-enrol-{role}")
+            page.locator(f"#enrol-{role}").get_by_role("button", name=f"Enrol as {role}").click()
+            assert "You are enrolled" in page.content(), page.content()
+
+        # Match day: run, read why, publish.
+        _launch_as(page, base, coordinator)
+        page.goto(programme_url + "/match")
+        page.locator("#run").click()
+        assert "Draft ready: 1 new pairs" in page.content()
+        page.locator("#draft details summary").first.click()
+        draft = page.locator("#draft").inner_text()
+        assert "offers negotiation and public speaking, which you want to learn" in draft
+        assert "you both value" in draft
+        screenshot(page, "matchday-04-draft")
+        page.locator("#publish").click()
+        assert "Published 1 pairs" in page.content()
+
+        # The mentee sees the proposal with the reasons, and accepts.
+        _launch_as(page, base, "Owen")
+        page.goto(programme_url)
+        assert "Your mentor: Amara Okafor" in page.content()
+        screenshot(page, "matchday-05-mentee-proposal")
+        page.get_by_role("button", name="Accept").click()
+        assert "You accepted the match." in page.content()
+        screenshot(page, "matchday-06-accepted")
+
+    with app.app_context():
+        match = records.get_session().scalars(select(Match).where(Match.status != "draft")).one()
+        assert match.mentee_response == "accepted" and match.mentor_response == "pending"
+    records.get_database(app).dispose()
