@@ -54,7 +54,7 @@ class PairState:
 
     @property
     def start(self) -> date | None:
-        moment = self.started_at or self.accepted_at
+        moment = self.accepted_at or self.started_at
         return moment.date() if moment else None
 
 

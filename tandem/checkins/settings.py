@@ -106,8 +106,9 @@ def _positive_int(value: Any, default: int) -> int:
 
 
 def match_start(match: Match) -> date | None:
-    """The day a pair began: when it started, else when it was accepted."""
-    moment = match.started_at or match.accepted_at
+    """The day a pair began: when both accepted (the clock does not wait for the paperwork
+    of an agreement), else when it started."""
+    moment = match.accepted_at or match.started_at
     return moment.date() if moment else None
 
 

@@ -28,7 +28,7 @@ def populate(session: Session, world: World) -> None:
     log_checkin(session, tenant, pair.match.id, pair.mentee.id,
                 CheckinDraft(met_on=TODAY - timedelta(days=2), duration_minutes=60,
                              private_notes=NOTE, summary="shared"), now=NOW)  # fmt: skip
-    day30 = pair.match.started_at.date() + timedelta(days=30)  # the check-in started the pair
+    day30 = pair.match.accepted_at.date() + timedelta(days=30)
     answer_survey(session, tenant, pair.mentee.id, "day30",
                   SurveyAnswer(satisfaction=2, usefulness=3, confidence=4, comment="Milo says hi"),
                   match_id=pair.match.id, today=day30)  # fmt: skip
