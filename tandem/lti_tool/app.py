@@ -51,12 +51,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     security.init_app(app)
 
     from .views import core, demo_lms, lti
+    from .views import portals as portal_views
     from .views import programmes as programme_views
 
     app.register_blueprint(core.bp)
     app.register_blueprint(lti.bp)
     app.register_blueprint(demo_lms.bp)
     app.register_blueprint(programme_views.bp)
+    app.register_blueprint(portal_views.bp)
     from .views import checkins as checkin_views
     from .views import dashboard as dashboard_views
 

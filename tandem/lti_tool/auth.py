@@ -11,14 +11,34 @@ import secrets
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import wraps
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from flask import abort, g, session
 
-from tandem.platforms import COORDINATOR, LaunchOutcome
+from tandem.platforms import COORDINATOR
 
 F = TypeVar("F", bound=Callable[..., Any])
 _KEYS = ("tenant_id", "member_id", "role", "course_id", "programme_id", "launch_id")
+
+
+class SignInOutcome(Protocol):
+    """What opens a session: an LMS launch's ``LaunchOutcome`` or a portal's ``PortalOutcome``.
+
+    One shape for both, so that both give the same kind of session and permissions.
+    """
+
+    @property
+    def tenant_id(self) -> int: ...
+    @property
+    def member_id(self) -> int: ...
+    @property
+    def role(self) -> str: ...
+    @property
+    def course_id(self) -> int | None: ...
+    @property
+    def programme_id(self) -> int | None: ...
+    @property
+    def launch_id(self) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -37,8 +57,9 @@ class CurrentMember:
         return self.role == COORDINATOR
 
 
-def sign_in(outcome: LaunchOutcome, origins: Iterable[str]) -> None:
-    """Open a session for a launch, replacing any earlier one (of any tenant)."""
+def sign_in(outcome: SignInOutcome, origins: Iterable[str]) -> None:
+    """Open a session for a launch or portal sign-in, replacing any earlier one (of any
+    tenant)."""
     session.clear()
     session.update(
         tenant_id=outcome.tenant_id,

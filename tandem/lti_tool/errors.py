@@ -15,6 +15,7 @@ from tandem.platforms import (
     RegistrationError,
     ServiceError,
 )
+from tandem.portals import PortalError
 from tandem.programmes import (
     ConflictError,
     NotFoundError,
@@ -55,6 +56,17 @@ def register_error_handlers(app: Flask) -> None:
                 502, "Your learning platform did not answer", "Please try again in a minute."
             )
         return error_page(400, "Tandem could not do that", str(exc))
+
+    @app.errorhandler(PortalError)
+    def _portal(exc: PortalError) -> tuple[str, int]:
+        if exc.status >= 500:
+            log.warning("portal provider failed: %s", exc)
+            return error_page(
+                exc.status,
+                "Your member portal did not answer",
+                "Tandem could not reach your portal's sign-in. Please try again in a minute.",
+            )
+        return error_page(exc.status, "Tandem could not sign you in", str(exc))
 
     @app.errorhandler(ProgrammeError)
     def _programme(exc: ProgrammeError) -> tuple[str, int]:

@@ -6,6 +6,7 @@ from . import (
     core,  # noqa: F401  (registers its commands)
     matching,  # noqa: F401  (registers `tandem match`)
     platforms,  # noqa: F401  (registers `tandem platform`, `tandem keys rotate`)
+    portals,  # noqa: F401  (registers `tandem portal`)
 )
 from .base import main
 

@@ -1,0 +1,244 @@
+"""A test OpenID Connect provider of our own, served over real HTTP on 127.0.0.1.
+
+It plays a member portal's single sign-on: discovery document, JWKS, authorization
+endpoint (auto-approving, or with a sign-in form for the browser journey), token
+endpoint (client authentication, single-use codes, PKCE S256), and a mock portal page
+with a "Mentoring" link. ID tokens are really signed with its own RSA key; tests bend
+them through ``next_claims``, ``claim_overrides`` and ``signing_key``.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import html
+import json
+import secrets
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlencode
+
+import jwt
+from cryptography.hazmat.primitives.asymmetric import rsa
+from jwt.algorithms import RSAAlgorithm
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+_KEYS: dict[str, rsa.RSAPrivateKey] = {}
+
+
+def provider_key(name: str) -> rsa.RSAPrivateKey:
+    """An RSA key made once per test session per name (key generation is slow)."""
+    if name not in _KEYS:
+        _KEYS[name] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    return _KEYS[name]
+
+
+def _b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
+
+
+@dataclass
+class OidcProvider:
+    """The provider's state; ``serve_provider`` gives it an address."""
+
+    client_id: str = "tandem-client"
+    client_secret: str = "s3cret-of-the-portal"
+    kid: str = "portal-key-1"
+    issuer: str = ""
+    # The claims the next person to sign in has (beyond iss/aud/exp/iat/nonce).
+    next_claims: dict[str, Any] = field(default_factory=lambda: {"sub": "portal-user-1"})
+    # Applied last to every ID token, to forge or spoil it (a value of None drops a claim).
+    claim_overrides: dict[str, Any] = field(default_factory=dict)
+    signing_key: rsa.RSAPrivateKey | None = None
+    interactive: bool = False
+    tandem_login_url: str = ""
+    discovery_overrides: dict[str, Any] = field(default_factory=dict)
+    codes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    used_codes: set[str] = field(default_factory=set)
+    requests: list[str] = field(default_factory=list)
+    token_errors: list[str] = field(default_factory=list)
+
+    @property
+    def key(self) -> rsa.RSAPrivateKey:
+        return provider_key("oidc-provider")
+
+    # -- documents -----------------------------------------------------------------------
+    def discovery(self) -> dict[str, Any]:
+        document = {
+            "issuer": self.issuer,
+            "authorization_endpoint": f"{self.issuer}/authorize",
+            "token_endpoint": f"{self.issuer}/token",
+            "jwks_uri": f"{self.issuer}/jwks",
+            "response_types_supported": ["code"],
+            "subject_types_supported": ["public"],
+            "id_token_signing_alg_values_supported": ["RS256"],
+            "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
+            "code_challenge_methods_supported": ["S256"],
+            "scopes_supported": ["openid", "profile", "email"],
+        }
+        document.update(self.discovery_overrides)
+        return document
+
+    def jwks(self) -> dict[str, Any]:
+        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
+        jwk.update(kid=self.kid, use="sig", alg="RS256")
+        return {"keys": [jwk]}
+
+    def id_token(self, claims: dict[str, Any], nonce: str) -> str:
+        now = int(time.time())
+        payload = {
+            "iss": self.issuer,
+            "aud": self.client_id,
+            "iat": now,
+            "exp": now + 300,
+            "nonce": nonce,
+            **claims,
+        }
+        for name, value in self.claim_overrides.items():
+            if value is None:
+                payload.pop(name, None)
+            else:
+                payload[name] = value
+        return jwt.encode(
+            payload, self.signing_key or self.key, algorithm="RS256", headers={"kid": self.kid}
+        )
+
+    # -- endpoints -----------------------------------------------------------------------
+    def __call__(self, environ: dict, start_response: Any) -> Any:
+        request = Request(environ)
+        self.requests.append(request.path)
+        handler = {
+            "/.well-known/openid-configuration": lambda r: _json(self.discovery()),
+            "/jwks": lambda r: _json(self.jwks()),
+            "/authorize": self._authorize,
+            "/authorize/approve": self._approve,
+            "/token": self._token,
+            "/portal": self._portal_page,
+        }.get(request.path)
+        response = handler(request) if handler else Response("not found", status=404)
+        return response(environ, start_response)
+
+    def _authorize(self, request: Request) -> Response:
+        args = request.args
+        problems = [
+            name
+            for name, ok in (
+                ("client_id", args.get("client_id") == self.client_id),
+                ("response_type", args.get("response_type") == "code"),
+                ("scope", "openid" in args.get("scope", "").split()),
+                ("code_challenge", bool(args.get("code_challenge"))),
+                ("code_challenge_method", args.get("code_challenge_method") == "S256"),
+                ("state", bool(args.get("state"))),
+                ("nonce", bool(args.get("nonce"))),
+                ("redirect_uri", bool(args.get("redirect_uri"))),
+            )
+            if not ok
+        ]
+        if problems:
+            return Response(f"bad authorization request: {problems}", status=400)
+        if self.interactive:
+            hidden = "".join(
+                f'<input type="hidden" name="{html.escape(k)}" value="{html.escape(v)}">'
+                for k, v in args.items()
+            )
+            page = (
+                "<!doctype html><title>Association portal: sign in</title>"
+                "<h1>Association portal</h1><form method=post action=/authorize/approve>"
+                f"{hidden}<p>Signing in as {html.escape(str(self.next_claims.get('name')))}</p>"
+                '<button id="portal-sign-in" type=submit>Sign in</button></form>'
+            )
+            return Response(page, content_type="text/html")
+        return self._approve(request)
+
+    def _approve(self, request: Request) -> Response:
+        args = request.values
+        code = secrets.token_urlsafe(24)
+        self.codes[code] = {
+            "claims": dict(self.next_claims),
+            "nonce": args["nonce"],
+            "challenge": args["code_challenge"],
+            "redirect_uri": args["redirect_uri"],
+        }
+        query = urlencode({"code": code, "state": args["state"]})
+        return Response(status=302, headers={"Location": f"{args['redirect_uri']}?{query}"})
+
+    def _client_ok(self, request: Request) -> bool:
+        auth = request.authorization
+        if auth is not None and auth.type == "basic":
+            return auth.username == self.client_id and auth.password == self.client_secret
+        return (
+            request.form.get("client_id") == self.client_id
+            and request.form.get("client_secret") == self.client_secret
+        )
+
+    def _token_error(self, error: str, status: int = 400) -> Response:
+        self.token_errors.append(error)
+        return _json({"error": error}, status)
+
+    def _token(self, request: Request) -> Response:
+        if request.method != "POST":
+            return Response(status=405)
+        if not self._client_ok(request):
+            return self._token_error("invalid_client", 401)
+        form = request.form
+        code = form.get("code", "")
+        if form.get("grant_type") != "authorization_code":
+            return self._token_error("unsupported_grant_type")
+        if code in self.used_codes or code not in self.codes:
+            return self._token_error("invalid_grant")
+        grant = self.codes.pop(code)
+        self.used_codes.add(code)  # single use, as RFC 6749 section 4.1.2 requires
+        if form.get("redirect_uri") != grant["redirect_uri"]:
+            return self._token_error("invalid_grant")
+        verifier = form.get("code_verifier", "")
+        if _b64url(hashlib.sha256(verifier.encode()).digest()) != grant["challenge"]:
+            return self._token_error("invalid_grant")
+        return _json(
+            {
+                "access_token": secrets.token_urlsafe(16),
+                "token_type": "Bearer",
+                "expires_in": 300,
+                "id_token": self.id_token(grant["claims"], grant["nonce"]),
+            }
+        )
+
+    def _portal_page(self, request: Request) -> Response:
+        page = (
+            "<!doctype html><html lang=en><title>Member portal</title>"
+            "<h1>Member portal of the Example Association</h1>"
+            "<nav><a href=/profile>My profile</a> · "
+            f'<a id="mentoring" href="{html.escape(self.tandem_login_url)}">Mentoring</a></nav>'
+            "</html>"
+        )
+        return Response(page, content_type="text/html")
+
+
+def _json(data: Any, status: int = 200) -> Response:
+    return Response(json.dumps(data), status=status, content_type="application/json")
+
+
+@contextmanager
+def serve(app: Any) -> Iterator[str]:
+    """Serve a WSGI ``app`` on a free 127.0.0.1 port in a thread; yields its base URL."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_port}"
+    finally:
+        server.shutdown()
+        thread.join(timeout=5)
+
+
+@contextmanager
+def serve_provider(**settings: Any) -> Iterator[OidcProvider]:
+    """Start a test provider; its ``issuer`` is its loopback base URL."""
+    provider = OidcProvider(**settings)
+    with serve(provider) as base_url:
+        provider.issuer = base_url
+        yield provider
