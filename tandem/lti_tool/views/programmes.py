@@ -73,6 +73,13 @@ def _date(name: str) -> date | None:
         raise InvalidInputError(f"{raw!r} is not a date.", {name: "Use YYYY-MM-DD."}) from None
 
 
+def _required_date(name: str, message: str) -> date:
+    value = _date(name)
+    if value is None:
+        raise InvalidInputError(message, {name: "Required."})
+    return value
+
+
 # -- everyone ------------------------------------------------------------------------
 
 
@@ -271,9 +278,7 @@ def save_settings(programme_id: int) -> ResponseReturnValue:
 @auth.coordinator_required
 @_form_action
 def copy(programme_id: int) -> ResponseReturnValue:
-    starts_on = _date("starts_on")
-    if starts_on is None:
-        raise InvalidInputError("Give the new cohort a start date.", {"starts_on": "Required."})
+    starts_on = _required_date("starts_on", "Give the new cohort a start date.")
     programme = programmes.copy_programme(
         records.get_session(),
         _actor(),
@@ -374,9 +379,7 @@ def publish(programme_id: int) -> ResponseReturnValue:
 @auth.coordinator_required
 @_form_action
 def shortlists(programme_id: int) -> ResponseReturnValue:
-    deadline = _date("choose_by")
-    if deadline is None:
-        raise InvalidInputError("Give mentees a date to choose by.", {"choose_by": "Required."})
+    deadline = _required_date("choose_by", "Give mentees a date to choose by.")
     count = programmes.open_shortlists(
         records.get_session(),
         _actor(),
