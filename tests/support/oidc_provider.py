@@ -57,6 +57,8 @@ class OidcProvider:
     signing_key: rsa.RSAPrivateKey | None = None
     interactive: bool = False
     tandem_login_url: str = ""
+    # A Tandem page the portal embeds at /portal/embed (after sign-in, say /me).
+    tandem_embed_url: str = ""
     discovery_overrides: dict[str, Any] = field(default_factory=dict)
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     used_codes: set[str] = field(default_factory=set)
@@ -119,6 +121,7 @@ class OidcProvider:
             "/authorize/approve": self._approve,
             "/token": self._token,
             "/portal": self._portal_page,
+            "/portal/embed": self._embed_page,
         }.get(request.path)
         response = handler(request) if handler else Response("not found", status=404)
         return response(environ, start_response)
@@ -214,6 +217,15 @@ class OidcProvider:
             "<nav><a href=/profile>My profile</a> · "
             f'<a id="mentoring" href="{html.escape(self.tandem_login_url)}">Mentoring</a></nav>'
             "</html>"
+        )
+        return Response(page, content_type="text/html")
+
+    def _embed_page(self, request: Request) -> Response:
+        page = (
+            "<!doctype html><html lang=en><title>Member portal: mentoring</title>"
+            "<h1>Mentoring</h1>"
+            f'<iframe id="tandem" src="{html.escape(self.tandem_embed_url)}" '
+            'style="width:100%;height:600px;border:0"></iframe></html>'
         )
         return Response(page, content_type="text/html")
 

@@ -1,0 +1,70 @@
+"""A real headless Chromium: from "Mentoring" in the member portal to Tandem's member page."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from werkzeug.serving import make_server
+
+from tests.support.oidc_provider import OidcProvider
+
+from .conftest import PORTAL, Directory, register_portal
+
+ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+@pytest.fixture
+def server(app: Flask) -> Iterator[str]:
+    httpd = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_port}"
+    httpd.shutdown()
+    thread.join(5)
+
+
+@pytest.mark.browser
+def test_from_mentoring_in_the_portal_to_the_member_page(
+    app: Flask, server: str, provider: OidcProvider, directory: Directory, backend: str
+) -> None:
+    playwright = pytest.importorskip("playwright.sync_api")
+    register_portal(app, provider, origins=(provider.issuer,))
+    provider.interactive = True
+    provider.next_claims = {"sub": "p-ada", "member_number": "M-1001", "name": "Ada Lovelace"}
+    provider.tandem_login_url = f"{server}/portal/{PORTAL}/login"
+    provider.tandem_embed_url = f"{server}/me"
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    with playwright.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{provider.issuer}/portal")
+            page.screenshot(path=str(ARTIFACTS / f"portal-1-portal-{backend}.png"))
+            page.click("#mentoring")
+            page.wait_for_selector("#portal-sign-in")
+            page.screenshot(path=str(ARTIFACTS / f"portal-2-sign-in-{backend}.png"))
+            page.click("#portal-sign-in")
+            page.wait_for_selector("#member")
+            assert page.url == f"{server}/me"
+            assert "Welcome, Ada Lovelace" in page.content()
+            page.screenshot(path=str(ARTIFACTS / f"portal-3-member-{backend}.png"), full_page=True)
+
+            page.click("#programmes-link")
+            assert page.url.startswith(f"{server}/programmes")
+
+            # Embedded in the portal: the member page renders inside its frame.
+            page.goto(f"{provider.issuer}/portal/embed")
+            frame = page.frame_locator("#tandem")
+            assert "Welcome, Ada Lovelace" in frame.locator("#member").inner_text()
+            page.screenshot(path=str(ARTIFACTS / f"portal-4-embedded-{backend}.png"))
+        finally:
+            browser.close()
