@@ -1,4 +1,4 @@
-"""Record who did what: one helper every service uses for AuditEvent rows."""
+"""Record who did what: the one helper every part uses for AuditEvent rows."""
 
 from __future__ import annotations
 
@@ -7,6 +7,16 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from .relationships import AuditEvent
+
+# Audit rows are read by coordinators and operators: a pair's private notes and free
+# text never go in one.
+FORBIDDEN_DETAIL_KEYS = frozenset({"private_notes", "notes", "summary", "comment"})
+# Refused requests carry attacker-chosen strings: keep the rows small.
+MAX_TEXT = 255
+
+
+def _clip(value: Any) -> Any:
+    return value[:MAX_TEXT] if isinstance(value, str) else value
 
 
 def record_event(
@@ -21,17 +31,31 @@ def record_event(
 ) -> AuditEvent:
     """Add an :class:`AuditEvent` to the session (the caller's transaction commits it).
 
-    ``subject`` is a model instance (its class name and id are recorded) or ``None``.
-    ``detail`` must never hold secrets or private notes.
+    ``subject`` is a model instance (its class name and id are recorded), a
+    ``(type, id)`` pair, or ``None``. Strings are clipped to 255 characters.
+
+    Raises:
+        ValueError: ``detail`` carries a key that may hold private text.
     """
+    detail = dict(detail or {})
+    leaked = FORBIDDEN_DETAIL_KEYS & detail.keys()
+    if leaked:
+        # A programming error, caught by tests.
+        raise ValueError(f"audit detail may not carry {sorted(leaked)}")
+    if subject is None:
+        subject_type = subject_id = None
+    elif isinstance(subject, tuple):
+        subject_type, subject_id = subject[0], str(subject[1])
+    else:
+        subject_type, subject_id = type(subject).__name__, str(subject.id)
     event = AuditEvent(
         tenant_id=tenant_id,
         actor_member_id=actor_member_id,
         action=action,
-        subject_type=type(subject).__name__ if subject is not None else None,
-        subject_id=str(subject.id) if subject is not None else None,
-        detail=detail or {},
-        remote_addr=remote_addr,
+        subject_type=subject_type,
+        subject_id=_clip(subject_id),
+        detail={key: _clip(value) for key, value in detail.items()},
+        remote_addr=_clip(remote_addr),
     )
     session.add(event)
     return event
