@@ -20,9 +20,10 @@ owning its request's):
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any, TypeVar
@@ -50,6 +51,15 @@ DEFAULT_BATCH_SIZE = 500
 DEFAULT_LOOKBACK = timedelta(minutes=10)
 # A SyncRun keeps this many error entries; the count covers them all.
 MAX_STORED_ERRORS = 500
+
+# The profile fields a PersonRecord carries onto its member (all but the keys and flags).
+PROFILE_FIELDS = tuple(
+    f.name
+    for f in fields(PersonRecord)
+    if f.name not in ("source", "external_id", "active", "also_known_as")
+)
+# IN lists are chunked: SQLite allows 32,766 bound parameters, and huge lists plan badly.
+_IN_CHUNK = 900
 
 T = TypeVar("T")
 Progress = Callable[[str, int], None]
@@ -121,6 +131,20 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
+def _same(person: PersonRecord, row: Any) -> bool:
+    """Whether linking ``person`` would leave the stored member ``row`` as it is
+    (:func:`tandem.members.apply_profile`'s rule: empty fields of the record change nothing)."""
+    for name in PROFILE_FIELDS:
+        value = getattr(person, name)
+        if value in (None, ""):
+            continue
+        if name == "email":
+            value = value.strip()
+        if getattr(row, name) != value:
+            return False
+    return True
+
+
 def parse_cursor_time(value: Any) -> datetime | None:
     """The ``since`` stored in a cursor, as an aware datetime."""
     if not value:
@@ -153,7 +177,9 @@ class _Writer:
                 self.result.problem(item.source_id, item.reason, strict=self.strict)
             else:
                 people.append(item)
-        self.link(session, [p for p in people if p.active], count=True)
+        active = [p for p in people if p.active]
+        same = self.unchanged(session, active)
+        self.link(session, [p for p in active if p.external_id not in same], count=True)
         leaving = [p for p in people if not p.active]
         if leaving:
             found = find_members(session, self.tenant_id, leaving, match_email=self.match_email)
@@ -179,6 +205,57 @@ class _Writer:
             if count:
                 self.result.count("members", int(link.created), int(link.updated))
         return linked
+
+    def unchanged(self, session: Session, people: list[PersonRecord]) -> set[str]:
+        """The external ids of records that would change nothing: skip linking them.
+
+        A re-sync mostly hands back what is stored. Linking such a record loads its
+        member, compares and writes nothing, at several queries a batch; one join
+        answers the same question. Only plain cases qualify (one identity, already held,
+        on an active member whose non-empty fields all match, the id once in the
+        batch); the rest go through ``link_members`` as before. A full run still stamps
+        their identities, since the reconcile relies on the stamp.
+        """
+        repeated = Counter(p.external_id for p in people)
+        simple = [p for p in people if not p.also_known_as and repeated[p.external_id] == 1]
+        if not simple:
+            return set()
+        stored: dict[str, Any] = {}
+        ids = [p.external_id for p in simple]
+        for start in range(0, len(ids), _IN_CHUNK):
+            rows = session.execute(
+                select(
+                    Identity.id.label("identity_id"),
+                    Identity.external_id,
+                    Member.active,
+                    *(getattr(Member, name) for name in PROFILE_FIELDS),
+                )
+                .join(
+                    Member,
+                    (Member.tenant_id == Identity.tenant_id) & (Member.id == Identity.member_id),
+                )
+                .where(
+                    Identity.tenant_id == self.tenant_id,
+                    Identity.source == self.source,
+                    Identity.external_id.in_(ids[start : start + _IN_CHUNK]),
+                )
+            )
+            stored.update((row.external_id, row) for row in rows)
+        same: dict[str, int] = {}
+        for person in simple:
+            row = stored.get(person.external_id)
+            if row is not None and row.active and row.display_name and _same(person, row):
+                same[person.external_id] = row.identity_id
+        if self.seen_at is not None and same:
+            seen = sorted(same.values())
+            for start in range(0, len(seen), _IN_CHUNK):
+                session.execute(
+                    update(Identity)
+                    .where(Identity.id.in_(seen[start : start + _IN_CHUNK]))
+                    .values(last_seen_at=self.seen_at)
+                    .execution_options(synchronize_session=False)
+                )
+        return set(same)
 
     def deactivate(self, session: Session, member_ids: list[int]) -> None:
         if not member_ids:

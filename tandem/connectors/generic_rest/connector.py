@@ -20,6 +20,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Any
 
 from tandem.members import PersonRecord
@@ -43,6 +44,14 @@ PERSON_FIELDS = (
 _STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
 
 
+@lru_cache(maxsize=512)
+def _steps(path: str) -> tuple[bool, tuple[str | int, ...]]:
+    """A path parsed once: (negate, keys and list indexes). Paths repeat for every row."""
+    return path.startswith("!"), tuple(
+        int(index) if index else name for name, index in _STEP.findall(path.lstrip("!"))
+    )
+
+
 def get_path(payload: Any, path: str | None) -> Any:
     """The value at a dotted path with list indexes (``emails[0].value``); ``None`` if absent.
 
@@ -50,14 +59,15 @@ def get_path(payload: Any, path: str | None) -> Any:
     """
     if not path:
         return payload
-    negate = path.startswith("!")
+    negate, steps = _steps(path)
     value = payload
-    for name, index in _STEP.findall(path.lstrip("!")):
-        if isinstance(value, Mapping) and name:
-            value = value.get(name)
-        elif isinstance(value, list) and index:
-            position = int(index)
-            value = value[position] if position < len(value) else None
+    for step in steps:
+        if type(step) is int:
+            if not isinstance(value, list):
+                return None
+            value = value[step] if step < len(value) else None
+        elif isinstance(value, Mapping):
+            value = value.get(step)
         else:
             return None
         if value is None:

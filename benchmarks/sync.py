@@ -1,0 +1,299 @@
+"""Directory sync, end to end: members per second, peak memory, and no-change re-syncs.
+
+A SCIM 2.0 server runs on 127.0.0.1 in its own subprocess (``/Users`` as a ListResponse:
+1-based ``startIndex``, ``count`` capped at the server's ``itemsPerPage``, each user with
+``meta.lastModified``, and ``filter=meta.lastModified gt "..."``). Users are generated
+from ``--seed`` and their index, so the server holds no list. Another subprocess per
+(backend, size) creates a throwaway database at the newest schema, adds a tenant and a
+``rest`` connector with the ``scim`` preset, and times, through the real generic REST
+connector and ``tandem.connectors.sync``:
+
+* the first sync (full: the cursor is empty) -> members per second;
+* a second sync with no changes (incremental: the cursor's ``since`` becomes the filter);
+* a second ``full`` sync with no changes (every page fetched again, nothing written but
+  the ``last_seen_at`` stamps that the reconcile needs).
+
+Peak memory is ``resource.getrusage(RUSAGE_SELF).ru_maxrss`` of the sync subprocess (the
+server's memory is not in it), so it includes the interpreter, SQLAlchemy and the
+driver; ``base_MiB`` is the same figure taken just before the first sync, so
+``peak - base`` is what syncing cost.
+
+    .venv/bin/python benchmarks/sync.py --sizes 10000,50000,100000
+    .venv/bin/python benchmarks/sync.py --backends sqlite --sizes 2000 --profile
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import random
+import re
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime, timedelta
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+SCIM_LIST = "urn:ietf:params:scim:api:messages:2.0:ListResponse"
+SCIM_USER = "urn:ietf:params:scim:schemas:core:2.0:User"
+SCIM_ERROR = "urn:ietf:params:scim:api:messages:2.0:Error"
+MAX_PAGE = 200  # the server's cap on ``count``: a client asking for more gets short pages
+FILTER = re.compile(r'^\s*meta\.lastModified\s+gt\s+"([^"]+)"\s*$')
+EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
+
+
+# -- the SCIM server (its own subprocess) ----------------------------------------------
+
+
+def user(index: int, seed: int) -> dict[str, Any]:
+    """User number ``index`` (0-based), the same for the same seed."""
+    rng = random.Random(seed * 1_000_003 + index)
+    given = rng.choice(["Ada", "Bo", "Cy", "Dee", "Eli", "Fay", "Gus", "Hana", "Ivo", "Jun"])
+    family = rng.choice(["Ng", "Okafor", "Silva", "Kowalski", "Haddad", "Berg", "Rossi", "Li"])
+    modified = EPOCH + timedelta(minutes=rng.randrange(0, 500_000))
+    return {
+        "schemas": [SCIM_USER],
+        "id": f"u{index:08d}",
+        "externalId": f"M-{index:07d}",
+        "userName": f"user{index}",
+        "name": {"givenName": given, "familyName": f"{family}{index}"},
+        "displayName": f"{given} {family}{index}",
+        "emails": [{"value": f"user{index}@bench.example.org", "primary": True}],
+        "active": True,
+        "meta": {"resourceType": "User", "lastModified": modified.strftime("%Y-%m-%dT%H:%M:%SZ")},
+    }
+
+
+def serve(size: int, seed: int) -> None:
+    """Serve ``size`` users on 127.0.0.1 until stdin closes; print the port first."""
+    modified = [user(i, seed)["meta"]["lastModified"] for i in range(size)]
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"  # keep-alive: the client's session reuses one socket
+        # Headers and body go out in two writes; with Nagle on, the body waits for the
+        # client's delayed ACK (~40 ms a page), which would time the loopback, not the sync.
+        disable_nagle_algorithm = True
+
+        def do_GET(self) -> None:
+            parts = urlsplit(self.path)
+            query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
+            if parts.path != "/scim/v2/Users":
+                return self.answer(404, {"schemas": [SCIM_ERROR], "status": "404"})
+            matching: range | list[int] = range(size)
+            if "filter" in query:
+                found = FILTER.match(query["filter"])
+                if not found:
+                    return self.answer(
+                        400, {"schemas": [SCIM_ERROR], "status": "400", "scimType": "invalidFilter"}
+                    )
+                # ISO-8601 UTC strings of one format compare as they sort.
+                since = found.group(1)
+                matching = [i for i in range(size) if modified[i] > since]
+            start = max(1, int(query.get("startIndex", 1)))
+            count = min(MAX_PAGE, max(0, int(query.get("count", 100))))
+            chosen = matching[start - 1 : start - 1 + count]
+            self.answer(
+                200,
+                {
+                    "schemas": [SCIM_LIST],
+                    "totalResults": len(matching),
+                    "startIndex": start,
+                    "itemsPerPage": len(chosen),
+                    "Resources": [user(i, seed) for i in chosen],
+                },
+            )
+
+        def answer(self, status: int, payload: dict[str, Any]) -> None:
+            body = json.dumps(payload).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/scim+json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    import threading
+
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(server.server_address[1], flush=True)
+    sys.stdin.read()  # the parent closes our stdin when it is done
+    server.shutdown()
+
+
+# -- one (backend, size) run (its own subprocess) --------------------------------------
+
+
+def run_one(database_url: str, base_url: str, size: int, profile: str | None) -> dict[str, Any]:
+    from tandem.connectors import sync
+    from tandem.connectors.generic_rest import RestConnector
+    from tandem.records import ConnectorConfig, Database, Tenant, make_engine, migrate
+
+    engine = make_engine(database_url)
+    migrate.upgrade(engine)
+    engine.dispose()
+    database = Database(database_url)
+    settings = {"preset": "scim", "auth": {"type": "none"}}
+    with database.transaction() as session:
+        tenant = Tenant(slug="bench", name="Benchmark Association")
+        session.add(tenant)
+        session.flush()
+        config = ConnectorConfig(
+            tenant_id=tenant.id, name="scim", kind="rest", base_url=base_url, settings=settings
+        )
+        session.add(config)
+        session.flush()
+        tenant_id, connector_id = tenant.id, config.id
+
+    def timed(full: bool, label: str) -> tuple[float, Any]:
+        connector = RestConnector(base_url, None, settings)
+        profiler = None
+        if profile:
+            import cProfile
+
+            profiler = cProfile.Profile()
+            profiler.enable()
+        started = time.perf_counter()
+        result = sync(database, tenant_id, connector_id, connector, full=full, phases=("members",))
+        seconds = time.perf_counter() - started
+        if profiler is not None:
+            profiler.disable()
+            profiler.dump_stats(f"{profile}.{label}")
+        return seconds, result
+
+    base_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    first_s, first = timed(full=False, label="first")
+    peak_mib = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    assert first.kinds["members"][0] == size, first.summary()
+    again_s, again = timed(full=False, label="incremental")
+    assert not again.full and again.added == again.updated == 0, again.summary()
+    full_s, full = timed(full=True, label="full")
+    assert full.added == full.updated == full.deactivated == 0, full.summary()
+    database.dispose()
+    return {
+        "members": size,
+        "first_s": first_s,
+        "per_s": size / first_s,
+        "base_mib": base_mib,
+        "peak_mib": max(peak_mib, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "first_peak_mib": peak_mib,
+        "incremental_s": again_s,
+        "full_again_s": full_s,
+    }
+
+
+# -- the driver ------------------------------------------------------------------------
+
+
+def throwaway_database(backend: str, workdir: Path, postgres: str | None) -> tuple[str, Any]:
+    """A new empty database URL, and what to pass to :func:`drop_database`."""
+    if backend == "sqlite":
+        return f"sqlite:///{workdir / f'{uuid.uuid4().hex}.sqlite3'}", None
+    from sqlalchemy import create_engine, text
+    from sqlalchemy.engine import make_url
+
+    if not postgres:
+        raise SystemExit("postgresql needs --postgres-url or TANDEM_TEST_POSTGRES_URL")
+    admin = create_engine(
+        make_url(postgres).set(drivername="postgresql+psycopg"), isolation_level="AUTOCOMMIT"
+    )
+    name = f"tandem_bench_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    return admin.url.set(database=name).render_as_string(hide_password=False), (admin, name)
+
+
+def drop_database(handle: Any) -> None:
+    if handle is None:
+        return
+    from sqlalchemy import text
+
+    admin, name = handle
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--sizes", default="10000,50000,100000", help="comma-separated counts")
+    parser.add_argument("--backends", default="sqlite,postgresql")
+    parser.add_argument("--postgres-url", default=os.environ.get("TANDEM_TEST_POSTGRES_URL"))
+    parser.add_argument(
+        "--profile", help="write cProfile stats of each sync to DIR (timings include its overhead)"
+    )
+    parser.add_argument("--serve", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--one", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.serve is not None:
+        serve(args.serve, args.seed)
+        return
+    if args.one:
+        database_url, base_url, size, profile = json.loads(args.one)
+        print(json.dumps(run_one(database_url, base_url, size, profile)))
+        return
+
+    print(
+        "backend, members, first_full_s, members_per_s, peak_MiB (base_MiB), "
+        "incremental_no_change_s, full_no_change_s"
+    )
+    with tempfile.TemporaryDirectory() as tmp:
+        for backend in args.backends.split(","):
+            if backend == "postgresql" and not args.postgres_url:
+                print("postgresql: skipped (no --postgres-url or TANDEM_TEST_POSTGRES_URL)")
+                continue
+            for size in (int(s) for s in args.sizes.split(",")):
+                server = subprocess.Popen(
+                    [sys.executable, __file__, "--seed", str(args.seed), "--serve", str(size)],
+                    stdin=subprocess.PIPE,
+                    stdout=subprocess.PIPE,
+                    text=True,
+                )
+                assert server.stdout is not None and server.stdin is not None
+                base_url = f"http://127.0.0.1:{server.stdout.readline().strip()}/scim/v2"
+                database_url, handle = throwaway_database(backend, Path(tmp), args.postgres_url)
+                profile = (
+                    str(Path(args.profile) / f"sync-{backend}-{size}.prof")
+                    if args.profile
+                    else None
+                )
+                try:
+                    out = subprocess.run(
+                        [
+                            sys.executable,
+                            __file__,
+                            "--one",
+                            json.dumps([database_url, base_url, size, profile]),
+                        ],
+                        capture_output=True,
+                        text=True,
+                    )
+                finally:
+                    server.stdin.close()
+                    server.wait(timeout=30)
+                    drop_database(handle)
+                if out.returncode != 0:
+                    print(f"{backend}, {size}: failed\n{out.stderr}", file=sys.stderr)
+                    continue
+                r = json.loads(out.stdout.strip().splitlines()[-1])
+                print(
+                    f"{backend}, {r['members']}, {r['first_s']:.2f}, {r['per_s']:.0f}, "
+                    f"{r['peak_mib']:.0f} ({r['base_mib']:.0f}), {r['incremental_s']:.3f}, "
+                    f"{r['full_again_s']:.2f}",
+                    flush=True,
+                )
+
+
+if __name__ == "__main__":
+    main()
