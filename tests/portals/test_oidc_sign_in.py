@@ -50,7 +50,7 @@ def test_member_signs_in_and_lands_on_the_member_page(
         "frame-ancestors 'self' https://portal.example.org"
         in page.headers["Content-Security-Policy"]
     )
-    assert client.get("/programmes/").status_code == 200
+    assert client.get("/programmes").status_code == 200
     with app.app_context(), records.get_database(app).transaction() as session:
         identity = session.scalars(
             select(Identity).where(Identity.source == f"portal:{PORTAL}")
