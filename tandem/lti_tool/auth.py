@@ -51,6 +51,9 @@ class CurrentMember:
     course_id: int | None
     programme_id: int | None
     launch_id: str | None
+    # An institution administrator coordinates every programme of the tenant, not only
+    # those of the course they launched from.
+    institution_admin: bool = False
 
     @property
     def is_coordinator(self) -> bool:
@@ -68,6 +71,7 @@ def sign_in(outcome: SignInOutcome, origins: Iterable[str]) -> None:
         course_id=outcome.course_id,
         programme_id=outcome.programme_id,
         launch_id=outcome.launch_id,
+        institution_admin=bool(getattr(outcome, "institution_admin", False)),
         # Remembered so that every later page may be framed by this platform only.
         origins=sorted(origins),
         csrf=secrets.token_urlsafe(24),
@@ -84,7 +88,10 @@ def current_member() -> CurrentMember | None:
     if "current_member" not in g:
         member = None
         if isinstance(session.get("tenant_id"), int) and isinstance(session.get("member_id"), int):
-            member = CurrentMember(**{key: session.get(key) for key in _KEYS})
+            member = CurrentMember(
+                **{key: session.get(key) for key in _KEYS},
+                institution_admin=session.get("institution_admin") is True,
+            )
         g.current_member = member
     return g.current_member
 

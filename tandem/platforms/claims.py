@@ -68,6 +68,16 @@ def tandem_role(roles: Iterable[Any]) -> str:
     return MEMBER
 
 
+def is_institution_admin(roles: Iterable[Any]) -> bool:
+    """True for the LIS institution Administrator role (sees every programme of the tenant)."""
+    return any(
+        isinstance(role, str)
+        and role.startswith("http://purl.imsglobal.org/vocab/lis/v2/institution/person#")
+        and role.endswith("#Administrator")
+        for role in roles
+    )
+
+
 def _text(value: Any) -> str | None:
     return value.strip() if isinstance(value, str) and value.strip() else None
 

@@ -43,6 +43,7 @@ class LaunchOutcome:
     programme_id: int | None
     launch_id: str
     message_type: str
+    institution_admin: bool = False
 
 
 def _programme_id(claims: dict[str, Any]) -> int | None:
@@ -181,6 +182,8 @@ def complete_launch(
         programme_id=programme_id,
         launch_id=launch_id,
         message_type=launch.message_type,
+        institution_admin=role == c.COORDINATOR
+        and c.is_institution_admin(claims.get(c.ROLES) or []),
     )
 
 

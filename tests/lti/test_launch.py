@@ -242,3 +242,24 @@ def test_jwks_creates_the_first_key_on_demand(client) -> None:
 
 def test_unused_platform_class_is_not_collected() -> None:
     assert TestPlatform.__test__ is False
+
+
+def test_institution_administrator_sees_every_programme_of_the_tenant(
+    app, client, platform
+) -> None:
+    from tandem.records import Programme, Tenant
+
+    with app.app_context(), records.get_database(app).transaction() as session:
+        tenant = session.scalars(select(Tenant).where(Tenant.issuer == platform.issuer)).one()
+        other_course = Course(tenant_id=tenant.id, source="lti", external_id="elsewhere")
+        session.add(other_course)
+        session.flush()
+        session.add(
+            Programme(tenant_id=tenant.id, name="Other course cohort", course_id=other_course.id)
+        )
+    instructor = Person("teacher-1", "Grace", "Hopper", "grace@example.edu", roles=[INSTRUCTOR])
+    platform.launch(client, instructor)
+    assert "Other course cohort" not in client.get("/programmes").get_data(as_text=True)
+    admin = Person("admin-1", "Ida", "Admin", "ida@example.edu", roles=[INSTITUTION_ADMIN])
+    platform.launch(client, admin)
+    assert "Other course cohort" in client.get("/programmes").get_data(as_text=True)

@@ -30,6 +30,7 @@ def _actor() -> Actor:
         tenant_id=member.tenant_id,
         member_id=member.member_id,
         coordinator=member.is_coordinator,
+        institution_admin=member.institution_admin,
         course_id=member.course_id,
     )
 
