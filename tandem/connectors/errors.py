@@ -55,5 +55,9 @@ class NoData(ConnectorError):
     """The source has nothing to say for this item (not a failure; connectors skip it)."""
 
 
+class InvalidFile(ConnectorError):
+    """A file to import cannot be read as a whole (encoding, empty, header, columns)."""
+
+
 class InvalidRecord(ConnectorError):
     """One source row failed validation (raised only in strict mode)."""

@@ -34,6 +34,12 @@ def build_connector(
         from .generic_rest import RestConnector
 
         return RestConnector(base_url, secret, settings, **http)
+    if kind == "csv":
+        # A file is not fetched on a schedule: each import hands its own file in.
+        raise ConfigError(
+            "a csv connector is fed by `tandem import members FILE.csv --mapping MAP.json`, "
+            "not by `tandem sync`"
+        )
     raise ConfigError(f"unknown connector kind {kind!r}; need one of {', '.join(KINDS)}")
 
 

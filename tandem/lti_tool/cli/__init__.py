@@ -4,6 +4,7 @@ from . import (
     checkins,  # noqa: F401  (registers `tandem remind`)
     connectors,  # noqa: F401  (registers `tandem connector`, `sync`, `import`, `member`)
     core,  # noqa: F401  (registers its commands)
+    imports,  # noqa: F401  (registers `tandem import members`)
     matching,  # noqa: F401  (registers `tandem match`)
     platforms,  # noqa: F401  (registers `tandem platform`, `tandem keys rotate`)
     portals,  # noqa: F401  (registers `tandem portal`)
