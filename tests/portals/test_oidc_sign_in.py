@@ -170,6 +170,15 @@ def test_wrong_state_is_refused(
     assert last_audit(app).detail["reason"] == "state_mismatch"
 
 
+def test_two_sign_ins_in_two_tabs_both_finish(
+    client: FlaskClient, provider: OidcProvider, directory: Directory, portal_id: int
+) -> None:
+    provider.next_claims = {"sub": "p-ada", "member_number": "M-1001"}
+    first, second = authorize(start(client)), authorize(start(client))
+    assert client.get(second).status_code == 303
+    assert client.get(first).status_code == 303
+
+
 def test_callback_in_another_browser_is_refused(
     app: Flask, provider: OidcProvider, directory: Directory, portal_id: int
 ) -> None:
@@ -188,7 +197,7 @@ def test_replayed_callback_is_refused(
     before = row_counts(app)
     # The same answer again, with the state cookie an attacker may have copied too.
     state = url.split("state=")[1]
-    client.set_cookie("portal_state", state, path=f"/portal/{PORTAL}/callback")
+    client.set_cookie(f"portal_state_{state}", state, path=f"/portal/{PORTAL}/callback")
     response = client.get(url)
     assert response.status_code == 400
     assert "already used" in response.get_data(as_text=True)
@@ -294,6 +303,10 @@ def test_portal_that_says_no_gets_a_clear_page(
     response = client.get(f"/portal/{PORTAL}/callback?error=access_denied&state=x")
     assert response.status_code == 400
     assert "access_denied" in response.get_data(as_text=True)
+    spoofed = client.get(
+        f"/portal/{PORTAL}/callback?error=Call+0800+to+unlock&error_description=Call+0800"
+    )
+    assert "0800" not in spoofed.get_data(as_text=True)
     assert last_audit(app).detail["reason"] == "provider_error"
 
 

@@ -7,6 +7,7 @@ redirects to the same pages an LMS launch lands on.
 from __future__ import annotations
 
 import logging
+import re
 from typing import NoReturn
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
@@ -28,8 +29,10 @@ log = logging.getLogger(__name__)
 
 bp = Blueprint("portals", __name__)
 
-STATE_COOKIE = "portal_state"
+# One cookie per sign-in, named by its state: two tabs signing in at once do not clash.
+STATE_COOKIE_PREFIX = "portal_state_"
 STATE_COOKIE_MAX_AGE = 600
+_ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
 
 
 def _box() -> records.SecretBox:
@@ -90,7 +93,7 @@ def login(name: str) -> ResponseReturnValue:
     response = redirect(start.url, code=302)
     secure = is_https()
     response.set_cookie(
-        STATE_COOKIE,
+        STATE_COOKIE_PREFIX + start.state,
         start.state,
         max_age=STATE_COOKIE_MAX_AGE,
         httponly=True,
@@ -108,11 +111,15 @@ def callback(name: str) -> ResponseReturnValue:
     """The provider's answer: check it, find the member, sign in."""
     portal = _portal(name)
     session = records.get_session()
+    state = request.args.get("state", "")
     try:
         if request.args.get("error"):
+            # Only the error code, and only a plausible one: the description is free text
+            # anyone can put in a link, and this page must not relay it.
+            code = request.args["error"]
             raise portals.SignInRefused(
                 "The portal did not sign you in"
-                f" ({request.args.get('error_description') or request.args['error']}).",
+                + (f" ({code})." if _ERROR_CODE.match(code) else "."),
                 reason="provider_error",
                 tenant_id=portal.tenant_id,
                 portal_id=portal.id,
@@ -121,8 +128,8 @@ def callback(name: str) -> ResponseReturnValue:
             session,
             _box(),
             portal,
-            state=request.args.get("state", ""),
-            browser_state=request.cookies.get(STATE_COOKIE),
+            state=state,
+            browser_state=request.cookies.get(STATE_COOKIE_PREFIX + state) if state else None,
             code=request.args.get("code", ""),
             remote_addr=request.remote_addr,
         )
@@ -130,7 +137,7 @@ def callback(name: str) -> ResponseReturnValue:
         _refuse(exc)
     session.commit()
     response = _signed_in(outcome)
-    response.delete_cookie(STATE_COOKIE, path=_cookie_path(name))
+    response.delete_cookie(STATE_COOKIE_PREFIX + state, path=_cookie_path(name))
     return response
 
 
