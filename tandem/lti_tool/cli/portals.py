@@ -90,6 +90,8 @@ def portal_add(
     click.echo(f"portal {name!r} of tenant {slug!r}: members start at {login}")
     if not email_link:
         click.echo(f"register this redirect URI at the portal: {callback}")
+    elif not app.config.get("TANDEM_SMTP_URL"):
+        click.echo("warning: TANDEM_SMTP_URL is not set, so no sign-in link can be sent", err=True)
 
 
 @portal.command("list")
