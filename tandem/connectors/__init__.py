@@ -9,6 +9,7 @@ from .base import (
     RecordProblem,
 )
 from .errors import (
+    AsyncResultFailed,
     AuthenticationError,
     BadRequest,
     ConfigError,
@@ -29,6 +30,7 @@ from .sync import SyncFailed, SyncResult, sync
 
 __all__ = [
     "KINDS",
+    "AsyncResultFailed",
     "AuthenticationError",
     "BadRequest",
     "ConfigError",

@@ -47,6 +47,10 @@ class ServerError(ConnectorError):
     """The source kept failing with 5xx after every retry."""
 
 
+class AsyncResultFailed(ConnectorError):
+    """A query the source builds asynchronously failed there or was never ready."""
+
+
 class MalformedResponse(ConnectorError):
     """The source answered with something that is not the documented payload."""
 

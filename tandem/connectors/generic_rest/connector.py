@@ -5,29 +5,34 @@ Config (JSON; ``preset`` merges one of :data:`presets.PRESETS` underneath)::
     {"preset": "scim", "source": "directory", "lookback_minutes": 10,
      "auth": {"type": "none|api_key|basic|bearer|oauth2_client_credentials", ...},
      "members": {"path": "/Users", "params": {}, "records": "Resources",
-                 "pagination": {"type": "none|page|offset|cursor|link_header|next_url", ...},
+                 "pagination": {"type": "none|page|offset|cursor|link_header|next_url|"
+                                        "async_result", ...},
                  "fields": {"external_id": "id", "email": "emails[0].value", ...},
                  "updated_since": {"param": "filter", "template": "...{since}...",
                                    "format": "%Y-%m-%dT%H:%M:%SZ"},
                  "deletions": {"type": "flag|endpoint|reconcile", ...}}}
 
-The token given to ``connector add`` is the API key, password, bearer token or client
+Pagination styles are in :mod:`.paging`, field paths in :mod:`.paths`. The token given
+to ``connector add`` is the API key, password, bearer token or client
 secret, as ``auth.type`` needs.
 """
 
 from __future__ import annotations
 
-import re
+import time
 from collections.abc import Iterator, Mapping
 from datetime import datetime, timedelta
-from functools import lru_cache
 from typing import Any
+
+import requests
 
 from tandem.members import PersonRecord
 
 from ..base import CourseItem, LearningItem, MemberItem, RecordProblem
 from ..errors import AuthenticationError, ConfigError, MalformedResponse
 from ..http import Requester
+from .paging import iter_pages
+from .paths import get_path
 from .presets import PRESETS
 
 PERSON_FIELDS = (
@@ -41,38 +46,6 @@ PERSON_FIELDS = (
     "time_zone",
     "active",
 )
-_STEP = re.compile(r"([^.\[\]]+)|\[(\d+)\]")
-
-
-@lru_cache(maxsize=512)
-def _steps(path: str) -> tuple[bool, tuple[str | int, ...]]:
-    """A path parsed once: (negate, keys and list indexes). Paths repeat for every row."""
-    return path.startswith("!"), tuple(
-        int(index) if index else name for name, index in _STEP.findall(path.lstrip("!"))
-    )
-
-
-def get_path(payload: Any, path: str | None) -> Any:
-    """The value at a dotted path with list indexes (``emails[0].value``); ``None`` if absent.
-
-    A leading ``!`` negates a boolean (``!Archived`` is true for a current member).
-    """
-    if not path:
-        return payload
-    negate, steps = _steps(path)
-    value = payload
-    for step in steps:
-        if type(step) is int:
-            if not isinstance(value, list):
-                return None
-            value = value[step] if step < len(value) else None
-        elif isinstance(value, Mapping):
-            value = value.get(step)
-        else:
-            return None
-        if value is None:
-            return None
-    return (not value) if negate else value
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -86,16 +59,19 @@ def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any
 
 
 class _OAuth2Requester(Requester):
-    """Client-credentials OAuth2: fetch a token, refresh it before it expires or on 401."""
+    """Client-credentials OAuth2: fetch a token, refresh it before it expires or on 401.
+
+    A token can die before its ``expires_in`` (revoked, server restarted, clock skew):
+    a 401 gets exactly one fresh token and one retry; a second 401 is a real refusal.
+    """
 
     def __init__(self, base_url: str, auth: Mapping[str, Any], secret: str, **kwargs: Any):
         super().__init__(base_url, **kwargs)
         self._auth, self._secret = auth, secret
         self._expires = 0.0
+        self.tokens_fetched = 0
 
     def before_request(self) -> None:
-        import time
-
         if time.monotonic() < self._expires - 30:
             return
         response = self.session.post(
@@ -113,10 +89,19 @@ class _OAuth2Requester(Requester):
             )
         try:
             token = response.json()
-        except ValueError as exc:
-            raise MalformedResponse("the token endpoint did not answer JSON") from exc
-        self.session.headers["Authorization"] = f"Bearer {token['access_token']}"
+            access_token = token["access_token"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise MalformedResponse("the token endpoint did not answer an access_token") from exc
+        self.tokens_fetched += 1
+        self.session.headers["Authorization"] = f"Bearer {access_token}"
         self._expires = time.monotonic() + float(token.get("expires_in", 3600))
+
+    def send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        response = super().send(method, path, **kwargs)
+        if response.status_code == 401:
+            self._expires = 0.0  # forces before_request to fetch a new token
+            response = super().send(method, path, **kwargs)
+        return response
 
 
 class RestConnector:
@@ -193,42 +178,7 @@ class RestConnector:
 
     def _pages(self, path: str, params: dict[str, Any], records_path: str | None) -> Iterator[list]:
         paging = self.members.get("pagination") or {"type": "none"}
-        kind = paging.get("type", "none")
-        size = int(paging.get("size", 100))
-        url: str | None = path.format(**self.variables)
-        position = int(paging.get("start", 1 if kind == "page" else 0))
-        while url:
-            query = dict(params)
-            if kind == "page":
-                query[paging.get("param", "page")] = position
-                query[paging.get("size_param", "per_page")] = size
-            elif kind == "offset":
-                query[paging.get("offset_param", "offset")] = position
-                query[paging.get("limit_param", "limit")] = size
-            payload, response = self.client.request_json("GET", url, params=query or None)
-            rows = get_path(payload, records_path)
-            if not isinstance(rows, list):
-                raise MalformedResponse(f"no list at {records_path!r} in the response to {path}")
-            yield rows
-            if kind in ("page", "offset"):
-                total = get_path(payload, paging.get("total_path"))
-                position += 1 if kind == "page" else len(rows)
-                # Servers may return short pages (SCIM says so): only an empty page or
-                # the announced total ends the listing.
-                done = not rows or (
-                    isinstance(total, int) and position - int(paging.get("start", 0)) >= total
-                )
-                url = None if done else url
-            elif kind == "cursor":
-                token = get_path(payload, paging.get("cursor_path"))
-                params = {**params, paging.get("param", "cursor"): token}
-                url = url if token and rows else None
-            elif kind == "link_header":
-                url, params = response.links.get("next", {}).get("url"), {}
-            elif kind == "next_url":
-                url, params = get_path(payload, paging.get("next_path")), {}
-            else:
-                url = None
+        return iter_pages(self.client, paging, path.format(**self.variables), params, records_path)
 
     def iter_members(self, since: datetime | None = None) -> Iterator[MemberItem]:
         params = dict(self.members.get("params") or {})

@@ -38,8 +38,10 @@ PRESETS: dict[str, dict[str, Any]] = {
             "deletions": {"type": "flag", "field": "active", "deleted_when": False},
         },
     },
-    # Wild Apricot: OAuth2 client credentials (client id "APIKEY", the API key as the
-    # secret), $top/$skip, archived contacts are members who left.
+    # Wild Apricot (API v2.2): OAuth2 client credentials (client id "APIKEY", the API key
+    # as the secret). Contacts are built asynchronously: the first GET answers a
+    # ResultId and ResultUrl, polled until State is Complete, then read with $top/$skip.
+    # Archived contacts are included unless filtered: they are members who left.
     "wildapricot": {
         "auth": {
             "type": "oauth2_client_credentials",
@@ -49,14 +51,20 @@ PRESETS: dict[str, dict[str, Any]] = {
         },
         "members": {
             "path": "/accounts/{account_id}/contacts",
-            "params": {"$async": "false"},
+            "params": {"$async": "true"},
             "records": "Contacts",
             "pagination": {
-                "type": "offset",
+                "type": "async_result",
+                "result_id_path": "ResultId",
+                "result_url_path": "ResultUrl",
+                "state_path": "State",
+                "result_param": "resultId",
                 "offset_param": "$skip",
                 "limit_param": "$top",
-                "start": 0,
                 "size": 100,
+                "max_polls": 30,
+                "poll_interval": 1,
+                "max_poll_interval": 30,
             },
             "fields": {
                 "external_id": "Id",
@@ -64,14 +72,17 @@ PRESETS: dict[str, dict[str, Any]] = {
                 "given_name": "FirstName",
                 "family_name": "LastName",
                 "display_name": "DisplayName",
-                "active": "!Archived",
             },
             "updated_since": {
                 "param": "$filter",
                 "template": "'Profile last updated' ge {since}",
                 "format": "%Y-%m-%dT%H:%M:%S",
             },
-            "deletions": {"type": "flag", "field": "Archived", "deleted_when": True},
+            "deletions": {
+                "type": "flag",
+                "field": "FieldValues[SystemCode=IsArchived].Value",
+                "deleted_when": True,
+            },
         },
     },
     # Salesforce SOQL: {totalSize, done, nextRecordsUrl, records}.
