@@ -6,14 +6,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from tandem.records import AuditEvent
-
-MAX_DETAIL_TEXT = 255
-
-
-def _clip(value: Any) -> Any:
-    # Refused requests carry attacker-chosen strings: keep the audit rows small.
-    return value[:MAX_DETAIL_TEXT] if isinstance(value, str) else value
+from tandem.records import AuditEvent, record_event
 
 
 def record(
@@ -26,15 +19,14 @@ def record(
     detail: dict[str, Any] | None = None,
     remote_addr: str | None = None,
 ) -> AuditEvent:
-    """Add one audit row (the caller commits)."""
-    event = AuditEvent(
-        tenant_id=tenant_id,
+    """Add one audit row about a portal (the caller commits); strings are clipped by
+    :func:`tandem.records.record_event`."""
+    return record_event(
+        session,
+        tenant_id,
+        action,
         actor_member_id=actor_member_id,
-        action=action,
-        subject_type="portal" if portal_id is not None else None,
-        subject_id=str(portal_id) if portal_id is not None else None,
-        detail={key: _clip(value) for key, value in (detail or {}).items()},
-        remote_addr=_clip(remote_addr),
+        subject=("portal", portal_id) if portal_id is not None else None,
+        detail=detail,
+        remote_addr=remote_addr,
     )
-    session.add(event)
-    return event
