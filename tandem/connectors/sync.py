@@ -14,7 +14,8 @@ owning its request's):
 * ``dry_run`` does everything inside one transaction that is rolled back, so its counts
   are exact and nothing is written but the :class:`~tandem.records.SyncRun`;
 * a full run stamps every identity it sees and then deactivates (never deletes) the
-  members of this source it did not see.
+  members of this source it did not see, and marks ``ended`` (never deletes) the
+  enrolments of this source it did not see.
 """
 
 from __future__ import annotations
@@ -58,6 +59,8 @@ PROFILE_FIELDS = tuple(
     for f in fields(PersonRecord)
     if f.name not in ("source", "external_id", "active", "also_known_as")
 )
+# The status of an enrolment that a full run no longer found in its source.
+ENDED = "ended"
 # IN lists are chunked: SQLite allows 32,766 bound parameters, and huge lists plan badly.
 _IN_CHUNK = 900
 
@@ -77,6 +80,7 @@ class SyncResult:
     added: int = 0
     updated: int = 0
     deactivated: int = 0
+    ended: int = 0
     failed: int = 0
     seconds: float = 0.0
     errors: list[dict[str, str]] = field(default_factory=list)
@@ -110,9 +114,10 @@ class SyncResult:
             f"{kind.replace('_', ' ')} {a}/{u}" for kind, (a, u) in self.kinds.items()
         )
         prefix = "dry run: would have " if self.dry_run else ""
+        ended = f"ended {self.ended} enrolments, " if self.ended else ""
         return (
             f"{prefix}added {self.added}, updated {self.updated}, deactivated "
-            f"{self.deactivated}, failed {self.failed} in {self.seconds:.1f} s "
+            f"{self.deactivated}, {ended}failed {self.failed} in {self.seconds:.1f} s "
             f"(added/updated: {parts})"
         )
 
@@ -167,6 +172,9 @@ class _Writer:
     ) -> None:
         self.tenant_id, self.source, self.result = tenant_id, source, result
         self.strict, self.match_email, self.seen_at = strict, match_email, seen_at
+        # A full run remembers the enrolments it saw (ids of rows that existed before
+        # it; rows it creates are recognised by created_at) to end the others.
+        self.seen_enrolments: set[int] = set()
 
     # -- members ---------------------------------------------------------------
 
@@ -418,11 +426,42 @@ class _Writer:
             if key in existing
             and (existing[key].status, existing[key].last_access_at) != (e.status, e.last_access_at)
         ]
+        if self.seen_at is not None:
+            self.seen_enrolments.update(existing[key].id for key in wanted if key in existing)
         if new:
             session.execute(insert(Enrolment), new)
         if changed:
             session.execute(update(Enrolment), changed)
         self.result.count("enrolments", len(new), len(changed))
+
+    def end_enrolments(self, session: Session, started: datetime) -> None:
+        """Mark ended (never delete) this source's enrolments a full run did not see.
+
+        Ended rather than deleted: a programme may have matched on them, and the
+        member's history should say they were once on the course. One that comes back
+        takes the source's status again.
+        """
+        candidates = session.scalars(
+            select(Enrolment.id).where(
+                Enrolment.tenant_id == self.tenant_id,
+                Enrolment.source == self.source,
+                Enrolment.status != ENDED,
+                Enrolment.created_at < started,
+            )
+        ).all()
+        missing = sorted(set(candidates) - self.seen_enrolments)
+        now = utcnow()
+        for start in range(0, len(missing), _IN_CHUNK):
+            done = session.execute(
+                update(Enrolment)
+                .where(Enrolment.id.in_(missing[start : start + _IN_CHUNK]))
+                .values(status=ENDED, updated_at=now)
+                .execution_options(synchronize_session=False)
+            )
+            self.result.ended += done.rowcount or 0
+        if self.result.ended:
+            # SyncRun has no column for it; its message keeps the count for operators.
+            self.result.message = f"ended {self.result.ended} enrolments no longer in the source"
 
     # -- learning records -------------------------------------------------------
 
@@ -612,7 +651,14 @@ def sync(
         if "members" in phases:
             run_phase("members", connector.iter_members(since), writer.members)
         if "courses" in phases:
+            failed_before = result.failed
             run_phase("courses", connector.iter_courses(), writer.courses)
+            if full and result.failed == failed_before:
+                with batch() as session:
+                    writer.end_enrolments(session, started)
+            elif full:
+                # An enrolment whose row failed was not seen but may well still exist.
+                result.message = "enrolments not reconciled: some course rows failed"
         if "learning_records" in phases:
             run_phase("learning records", connector.iter_learning_records(since), writer.learning)
         if full and "members" in phases:
