@@ -173,13 +173,19 @@ def solve_source(
         if in_fixed[todo].any():
             raise InputError("rows includes a mentee that is also in fixed")
     sub = source if len(todo) == n else RowSubsetSource(source, todo)
-    if not isinstance(source, DenseSource | SparseSource) and len(todo) * m * 4 <= CACHE_BYTES:
-        sub = CachedSource(sub)  # a scoring source: score once, re-read cheaply
-    t_cand = time.perf_counter()
     sub_pref = None
     if pref_source is not None:
         sub_pref = pref_source if len(todo) == n else RowSubsetSource(pref_source, todo)
     kk = candidates if mode != "shortlist" or candidates is None else max(candidates, 4 * k)
+    pre = None  # candidates selected during the caching pass
+    if not isinstance(source, DenseSource | SparseSource) and len(todo) * m * 4 <= CACHE_BYTES:
+        # A scoring source: score once (selecting candidates in the same pass),
+        # then re-read rows cheaply.
+        cached = CachedSource(sub, fill=sub_pref is not None)
+        if len(todo) and sub_pref is None:
+            pre = build_candidates(sub, kk, cache=cached.cache)
+        sub = cached
+    t_cand = time.perf_counter()
     bound = None
     shortlists = None
     stats: dict = {}
@@ -187,15 +193,15 @@ def solve_source(
         r = c = np.zeros(0, np.int64)
         s = np.zeros(0)
     elif mode == "assigned":
-        cand = build_candidates(sub, kk)
+        cand = pre if pre is not None else build_candidates(sub, kk)
         out = solve_assigned(sub, cand, caps, objective, min_group_size)
         r, c, s, bound, stats = out.rows, out.cols, out.score, out.bound, out.stats
     elif mode == "stable":
-        cand = build_candidates(sub_pref or sub, kk)
+        cand = pre if pre is not None else build_candidates(sub_pref or sub, kk)
         out = deferred_acceptance(sub_pref or sub, sub, cand, caps)
         r, c, s, stats = out.rows, out.cols, out.score, out.stats
     else:
-        cand = build_candidates(sub, kk)
+        cand = pre if pre is not None else build_candidates(sub, kk)
         r, c, s, stats = solve_shortlist(sub, cand, caps, k, spread)
     r = todo[r]
     fixed_scores = _pair_scores(source, fixed)

@@ -56,48 +56,74 @@ def _lex_solve(
         chosen = bmatching(n, m, r, c, wu, np.ones(n, np.int64), caps)
         v, ok = mentor_prices(n, m, r, c, wu, chosen)
         stats["prices_converged"] = stats["prices_converged"] and ok
-        vf = v / SCALE
-        # Candidate term of the bound: max(0, max_j in candidates (s_ij + B - v_j)).
+        # Reduced scores s_ij - shift_j with shift = v - B; the bound's row term is
+        # max(0, max_j (s_ij - shift_j)) over every allowed pair.
+        shift = v / SCALE - big_f
         u = np.zeros(n)
         if len(cand.rows):
-            np.maximum.at(u, cand.rows, cand.score + big_f - vf[cand.cols])
-        need = np.nonzero(cand.outside + big_f > u + 1e-9)[0]
+            np.maximum.at(u, cand.rows, cand.score - shift[cand.cols])
+        # Left-out pairs score at most outside[i], so they cannot beat u[i] unless
+        # outside[i] - min_j shift_j does: only those rows are read again.
+        need = np.nonzero(cand.outside - shift.min() > u + 1e-9)[0]
         u_cand = u.copy()
-        added = 0
+        add_r, add_c, add_s = [], [], []
         if need.size:
             stats["priced_rows"] += int(need.size)
-            add_r, add_c, add_s = [], [], []
             for idx, block in source.chunks(need):
-                red = block + big_f - vf[None, :]
-                u[idx] = np.maximum(u[idx], np.max(red, axis=1, initial=0.0))
+                idx, block = _exact_rows(idx, block, shift, u_cand)
+                if idx.size == 0:
+                    continue
+                red = block - shift[None, :]  # float64: exact for the bound
+                best = np.max(red, axis=1, initial=0.0)
+                u[idx] = np.maximum(u[idx], best)
                 if stats["rounds"] >= MAX_ROUNDS:
                     continue
                 # Left-out pairs with positive reduced cost: add the best few. A
                 # candidate never qualifies (u_cand already covers it), so every
-                # added edge is new and the loop makes progress.
-                gain = red - u_cand[idx][:, None]
-                gain[~np.isfinite(block)] = -np.inf
-                kk_ = min(ADD_PER_ROW, gain.shape[1])
+                # added edge is new and the loop makes progress. Above 0.001:
+                # the flow solves thousandths, so smaller gains are rounding.
+                gain_rows = np.nonzero(best > u_cand[idx] + 1e-3)[0]
+                if gain_rows.size == 0:
+                    continue
+                gain = red[gain_rows] - u_cand[idx[gain_rows]][:, None]
+                kk_ = min(ADD_PER_ROW, m)
                 top = np.argpartition(-gain, kk_ - 1, axis=1)[:, :kk_]
                 g = np.take_along_axis(gain, top, axis=1)
-                # Above 0.001: the flow solves thousandths, so smaller gains are rounding.
                 rr, kk = np.nonzero(g > 1e-3)
-                if rr.size:
-                    cc = top[rr, kk]
-                    add_r.append(idx[rr])
-                    add_c.append(cc)
-                    add_s.append(block[rr, cc])
-            if add_r:
-                ar = np.concatenate(add_r)
-                added = len(ar)
-                cand.add(ar, np.concatenate(add_c), np.concatenate(add_s))
-                stats["added_edges"] += added
+                cc = top[rr, kk]
+                add_r.append(idx[gain_rows[rr]])
+                add_c.append(cc)
+                add_s.append(block[gain_rows[rr], cc].astype(np.float64))
+        added = 0
+        if add_r:
+            ar = np.concatenate(add_r)
+            added = len(ar)
+            cand.add(ar, np.concatenate(add_c), np.concatenate(add_s))
+            stats["added_edges"] += added
         if added == 0 or stats["rounds"] >= MAX_ROUNDS:
             break
-    bound_w = float(u.sum() + (caps * vf).sum())
+    bound_w = float(u.sum() + (caps * (shift + big_f)).sum())
     k_matched = int(chosen.sum())
     stats["candidate_edges"] = len(cand.rows)
     return AssignOutcome(r[chosen], c[chosen], s[chosen], bound_w - big_f * k_matched, stats)
+
+
+def _exact_rows(idx, block, shift, u_cand):
+    """Rows of ``block`` whose reduced scores might exceed ``u_cand``, as float64.
+
+    A float32 block is screened in float32 first (half the memory traffic);
+    the rounding error of ``block - shift`` is at most one ulp of its larger
+    operand, so rows whose float32 maximum stays below ``u_cand`` by more than
+    that margin provably contribute nothing beyond ``u_cand`` (and nothing to add).
+    """
+    lim = float(np.abs(shift).max(initial=0.0)) + 100.0
+    if block.dtype != np.float32 or lim > 1e4:
+        return idx, np.asarray(block, dtype=np.float64)
+    red = block - shift.astype(np.float32)[None, :]
+    best = red.max(axis=1)
+    margin = 4 * lim * float(np.finfo(np.float32).eps)
+    keep = np.nonzero(best + margin > u_cand[idx])[0]
+    return idx[keep], block[keep].astype(np.float64)
 
 
 def _max_cardinality(n: int, m: int, rows: np.ndarray, cols: np.ndarray, caps: np.ndarray) -> int:

@@ -143,53 +143,77 @@ class Candidates:
         return np.searchsorted(self.rows, np.arange(self.n + 1))
 
 
-def build_candidates(source: ScoreSource, k: int | None) -> Candidates:
+def top_k(block: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's ``k`` best allowed entries in (-score, index) order, and the rest's best.
+
+    Returns ``(rr, cc, vals, outside)``: kept entries ordered by (row, -score,
+    index) and, per row, the best allowed score left out (``-inf`` if none).
+    Ties at the cut keep the lowest indices, so the cut follows the (-score,
+    index) order exactly, which stable matching relies on. One partition per
+    row finds the (k+1)-th value; only the entries at or above it are sorted.
+    """
+    n_rows, m = block.shape
+    floor = np.finfo(block.dtype).min  # keeps every allowed (finite) entry
+    if k >= m:
+        thr = np.full((n_rows, 1), floor, dtype=block.dtype)
+    else:
+        neg = np.negative(block)
+        neg.partition(k, axis=1)
+        thr = np.maximum(-neg[:, k : k + 1], floor)
+    rr, cc = np.nonzero(block >= thr)
+    vals = block[rr, cc]
+    # Stable: within a row and score, mentor indices stay ascending.
+    order = np.lexsort((-vals, rr))
+    rr, cc, vals = rr[order], cc[order], vals[order]
+    rank = np.arange(len(rr)) - np.searchsorted(rr, rr)
+    outside = np.full(n_rows, -np.inf)
+    nxt = rank == k
+    outside[rr[nxt]] = vals[nxt]
+    keep = rank < k
+    return rr[keep], cc[keep], vals[keep], outside
+
+
+def build_candidates(source: ScoreSource, k: int | None, cache: np.ndarray | None = None):
     """Keep each mentee's ``k`` best allowed mentors (all when ``k`` is None or >= m).
 
     Ties at the cut are broken by mentor index so the result is deterministic.
+    If ``cache`` (an ``(n, m)`` array) is given, every scored row is also stored
+    there, so one chunked pass both scores and selects.
     """
     n, m = source.n, source.m
-    keep_all = k is None or k >= m
+    k = m if k is None else k
     rows_l, cols_l, score_l = [], [], []
     outside = np.full(n, -np.inf)
     for idx, block in source.chunks():
-        if keep_all:
-            rr, cc = np.nonzero(np.isfinite(block))
-        else:
-            # The k-th best value per row (linear time), then keep everything above
-            # it plus the lowest-index ties: the cut follows the (-score, index)
-            # order exactly, which stable matching relies on.
-            kth = -np.partition(-block, k - 1, axis=1)[:, k - 1 : k]
-            above = block > kth
-            tie = block == kth
-            room = k - above.sum(axis=1, keepdims=True)
-            keep = above | (tie & (np.cumsum(tie, axis=1) <= room))
-            keep &= np.isfinite(block)
-            outside[idx] = np.max(np.where(keep, -np.inf, block), axis=1)
-            rr, cc = np.nonzero(keep)
+        if cache is not None:
+            cache[idx] = block
+        rr, cc, vals, outside[idx] = top_k(block, k)
         rows_l.append(idx[rr])
         cols_l.append(cc.astype(np.int64))
-        score_l.append(block[rr, cc])
-    cand = Candidates(n, m, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), outside)
-    if rows_l:
-        cand.add(np.concatenate(rows_l), np.concatenate(cols_l), np.concatenate(score_l))
-    return cand
+        score_l.append(vals.astype(np.float64))
+    if not rows_l:
+        return Candidates(n, m, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), outside)
+    # Chunks come in row order and each is in (row, -score, col) order already.
+    r, c, s = np.concatenate(rows_l), np.concatenate(cols_l), np.concatenate(score_l)
+    return Candidates(n, m, r, c, s, outside)
 
 
 class CachedSource(ScoreSource):
-    """Score every row once and keep the block (float32) for later passes.
+    """Rows held in memory (float32), filled by one scoring pass.
 
     Pricing and stable matching re-read rows; for a questionnaire that means
     re-scoring. Holding 20,000 x 10,000 scores as float32 costs 800 MB, well
-    within budget, and turns those re-reads into slices.
+    within budget, and turns those re-reads into slices. Pass the array as
+    ``cache`` to :func:`build_candidates` to fill it during candidate selection.
     """
 
-    def __init__(self, base: ScoreSource):
+    def __init__(self, base: ScoreSource, fill: bool = True):
         self.base = base
         self.n, self.m = base.n, base.m
         self.cache = np.empty((self.n, self.m), dtype=np.float32)
-        for idx, block in base.chunks():
-            self.cache[idx] = block
+        if fill:
+            for idx, block in base.chunks():
+                self.cache[idx] = block
 
     def rows(self, idx: np.ndarray) -> np.ndarray:
         return self.cache[idx]

@@ -234,6 +234,14 @@ class Scorer(ScoreSource):
                     sim.astype(np.float32),
                     passes,
                 )
+        # Set-valued answers as float32 once, so scoring a chunk converts nothing.
+        self.f32_a_: dict[str, np.ndarray] = {}
+        self.f32_b_: dict[str, np.ndarray] = {}
+        for r in qn.scored_rules:
+            if qn.question(r.question).kind in ("tags", "languages", "availability"):
+                qa, qb = r.question, r.mentor_question
+                self.f32_a_[qa] = self.mentees_.arrays[qa].astype(np.float32)
+                self.f32_b_[qb] = self.mentors_.arrays[qb].astype(np.float32)
         self._build_linear()
         return self
 
@@ -305,6 +313,7 @@ class Scorer(ScoreSource):
             same shape telling whether a hard version of the rule is met.
         """
         a_all, b_all = self.mentees_, self.mentors_
+        full = cols is None
         cols = np.arange(self.m) if cols is None else cols
         qa, qb = rule.question, rule.mentor_question
         q = self.questionnaire_.question(qa)
@@ -320,8 +329,8 @@ class Scorer(ScoreSource):
             sim = np.divide(inter, want, out=np.zeros_like(inter), where=want > 0)
             return sim.astype(np.float64), inter > 0
         if q.kind in ("tags", "languages") or (q.kind == "availability" and rule.rule == "overlap"):
-            A = a_all.arrays[qa][rows].astype(np.float32)
-            B = b_all.arrays[qb][cols].astype(np.float32)
+            A, B = self.f32_a_[qa][rows], self.f32_b_[qb]
+            B = B if full else B[cols]
             inter = A @ B.T
             if q.kind == "availability":
                 need = np.float32(rule.hours if rule.hours else 1.0)
@@ -348,22 +357,61 @@ class Scorer(ScoreSource):
 
     def score_block(self, rows: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
         """Scores 0-100 for ``rows`` x ``cols``; ``-inf`` where a hard rule fails."""
+        full = cols is None
         cols = np.arange(self.m) if cols is None else cols
         # float32 halves memory traffic; scores are reported to 0.001 at best anyway.
-        total = self.lin_a_[rows] @ self.lin_b_[cols].T
-        ok = np.ones((len(rows), len(cols)), dtype=bool)
+        total = self.lin_a_[rows] @ (self.lin_b_ if full else self.lin_b_[cols]).T
+        ok = None
         scale = 100.0 / self.total_weight_ if self.total_weight_ > 0 else 0.0
         for t, rule in enumerate(self.questionnaire_.scored_rules):
+            passes = None
             if t in self.nonlinear_:
-                sim, passes = self.similarity(rule, rows, cols)
-                total += np.float32(rule.weight * scale) * sim.astype(np.float32, copy=False)
+                w = np.float32(rule.weight * scale)
+                passes = self._add_nonlinear(total, rule, w, rows, None if full else cols)
             elif rule.hard:
-                passes = self.similarity(rule, rows, cols)[1]
+                passes = self.similarity(rule, rows, None if full else cols)[1]
             if rule.hard:
-                ok &= passes
+                ok = passes if ok is None else ok & passes
         np.clip(total, 0.0, 100.0, out=total)
-        total[~ok] = -np.inf
+        if ok is not None:
+            np.copyto(total, np.float32(-np.inf), where=~ok)
         return total
+
+    def _add_nonlinear(self, total, rule: Rule, w, rows, cols):
+        """Add ``w * similarity`` to ``total`` in place; return the hard passes if needed.
+
+        Same arithmetic as :meth:`similarity`, without its temporaries, for the
+        two rules that are not bilinear: "same" on tags (Jaccard) and overlap of
+        availability hours. Others fall back to :meth:`similarity`.
+        """
+        q = self.questionnaire_.question(rule.question)
+        qa, qb = rule.question, rule.mentor_question
+        jaccard = q.kind == "tags" and rule.rule == "same"
+        hours = q.kind == "availability" and rule.rule == "overlap"
+        if not (jaccard or hours):
+            sim, passes = self.similarity(rule, rows, cols)
+            total += w * sim.astype(np.float32, copy=False)
+            return passes
+        A, B = self.f32_a_[qa][rows], self.f32_b_[qb]
+        B = B if cols is None else B[cols]
+        inter = A @ B.T
+        passes = None
+        if hours:
+            need = np.float32(rule.hours if rule.hours else 1.0)
+            if rule.hard:
+                passes = inter >= need
+            inter *= 1 / need
+            np.minimum(inter, np.float32(1.0), out=inter)
+        else:
+            if rule.hard:
+                passes = inter > 0
+            union = np.add(A.sum(axis=1)[:, None], B.sum(axis=1)[None, :])
+            union -= inter
+            np.maximum(union, np.float32(1), out=union)  # inter is 0 where union is
+            np.divide(inter, union, out=inter)
+        inter *= w
+        total += inter
+        return passes
 
     def rows(self, idx: np.ndarray) -> np.ndarray:
         """:class:`ScoreSource` hook: full rows for mentees ``idx``."""

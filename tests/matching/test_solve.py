@@ -279,3 +279,20 @@ def test_bad_input_gets_a_clear_value_error(scores, caps, kwargs, message):
     with pytest.raises(ValueError, match=message) as info:
         solve(scores, caps, **kwargs)
     assert isinstance(info.value, MatchingError)
+
+
+@settings(max_examples=40, derandomize=True, deadline=None)
+@given(st.integers(1, 12), st.integers(1, 15), st.integers(1, 16), st.integers(0, 10_000))
+def test_top_k_follows_score_then_index_order(n, m, k, seed):
+    from tandem.matching.candidates import top_k
+
+    rng = np.random.default_rng(seed)
+    block = rng.integers(0, 4, (n, m)).astype(np.float32)  # heavy ties
+    block[rng.random((n, m)) < 0.2] = -np.inf
+    rr, cc, vals, outside = top_k(block, k)
+    for i in range(n):
+        ok = np.nonzero(np.isfinite(block[i]))[0]
+        order = ok[np.lexsort((ok, -block[i, ok]))]
+        assert cc[rr == i].tolist() == order[:k].tolist()
+        assert vals[rr == i].tolist() == block[i, order[:k]].tolist()
+        assert outside[i] == (block[i, order[k]] if len(order) > k else -np.inf)
