@@ -31,6 +31,9 @@ __all__ = ["solve", "solve_peer", "solve_source"]
 MODES = ("assigned", "stable", "shortlist")
 OBJECTIVES = ("max_score", "max_participation", "fair")
 DEFAULT_CANDIDATES = 20  # per mentee; pricing repairs anything the cut missed
+# Stable lists start at least this long: extending a list means re-reading a
+# row, and a longer first list makes that rare (lists are extended lazily).
+STABLE_LIST = 64
 CACHE_BYTES = 1_000_000_000  # keep scored rows (float32) up to this size
 
 
@@ -72,7 +75,9 @@ def solve(
             Others are reported unmatched with reason "not part of this re-match".
         min_group_size: For group programmes: a mentor gets either no mentees
             or at least this many (heuristic; the bound ignores it, so stays valid).
-        candidates: Mentors kept per mentee before pricing (None: all).
+        candidates: Mentors kept per mentee before pricing (None: all). For
+            "stable", the first proposal list is at least ``STABLE_LIST`` (64)
+            long and is extended lazily when a mentee exhausts it.
         spread: For "shortlist", how far past its share a mentor may be listed.
 
     Returns:
@@ -177,6 +182,8 @@ def solve_source(
     if pref_source is not None:
         sub_pref = pref_source if len(todo) == n else RowSubsetSource(pref_source, todo)
     kk = candidates if mode != "shortlist" or candidates is None else max(candidates, 4 * k)
+    if mode == "stable" and kk is not None:
+        kk = max(kk, STABLE_LIST)
     pre = None  # candidates selected during the caching pass
     if not isinstance(source, DenseSource | SparseSource) and len(todo) * m * 4 <= CACHE_BYTES:
         # A scoring source: score once (selecting candidates in the same pass),

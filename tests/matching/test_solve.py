@@ -296,3 +296,30 @@ def test_top_k_follows_score_then_index_order(n, m, k, seed):
         assert cc[rr == i].tolist() == order[:k].tolist()
         assert vals[rr == i].tolist() == block[i, order[:k]].tolist()
         assert outside[i] == (block[i, order[k]] if len(order) > k else -np.inf)
+
+
+@pytest.mark.parametrize("sequential_below", [0, 48, 10**9])
+def test_stable_rounds_and_sequential_tail_agree(monkeypatch, sequential_below):
+    import tandem.matching.api as api
+    import tandem.matching.stable as stable
+
+    monkeypatch.setattr(api, "STABLE_LIST", 3)
+    rng = np.random.default_rng(4)
+    n, m = 400, 150
+    scores = np.round(rng.uniform(0, 20, (n, m))) + np.linspace(30, 0, m)[None, :]  # ties
+    forbidden = rng.random((n, m)) < 0.1
+    prefs = np.round(rng.uniform(0, 100, (n, m)))
+    caps = rng.integers(0, 4, m)
+    monkeypatch.setattr(stable, "SEQUENTIAL_BELOW", 10**9)
+    ref = [
+        solve(scores, caps, mode="stable", forbidden=forbidden, preferences=p, candidates=3)
+        for p in (None, prefs)
+    ]
+    monkeypatch.setattr(stable, "SEQUENTIAL_BELOW", sequential_below)
+    for p, want in zip((None, prefs), ref, strict=True):
+        res = solve(scores, caps, mode="stable", forbidden=forbidden, preferences=p, candidates=3)
+        assert res.pairs == want.pairs
+        assert res.stats["fetched_rows"] > 0  # lists were extended
+        r, c, _ = res.arrays()
+        psrc = None if p is None else DenseSource(p, forbidden)
+        assert len(blocking_pairs(DenseSource(scores, forbidden), caps, r, c, psrc)) == 0
