@@ -6,6 +6,7 @@ A pure library (numpy, scipy, OR-Tools' min-cost flow): no web, database or IO.
 Questionnaire level (what tandem.programmes calls):
     Matcher(questionnaire, *, kind, mode, objective, ...).fit(mentees, mentors, ...)
     Matcher.result_, Matcher.explain(mentee, mentor) -> Explanation
+    Matcher.explain_pairs(pairs), explain_pairs(scorer, mentees, mentors) -> [Explanation]
 
 Raw-matrix entry points:
     solve(scores, capacities, *, mode, objective, forbidden, k, ...) -> MatchResult
@@ -20,7 +21,7 @@ from .errors import (
     MatchingError,
     QuestionnaireError,
 )
-from .explain import Explanation, Factor, explain
+from .explain import Explanation, Factor, explain, explain_pairs
 from .matcher import Matcher
 from .questionnaire import Question, Questionnaire, Rule
 from .result import MatchResult, Pair, Unmatched
@@ -45,6 +46,7 @@ __all__ = [
     "Unmatched",
     "blocking_pairs",
     "explain",
+    "explain_pairs",
     "solve",
     "solve_peer",
 ]

@@ -9,7 +9,9 @@ import numpy as np
 from .questionnaire import Rule
 from .scoring import Scorer
 
-__all__ = ["Explanation", "Factor", "explain"]
+__all__ = ["Explanation", "Factor", "explain", "explain_pairs"]
+
+PAIR_CHUNK = 4096  # pairs per vectorised pass in explain_pairs
 
 DEFAULT_TEXT = {
     ("overlap", "tags"): ("you both chose {items} for {label}", "no shared answers for {label}"),
@@ -21,12 +23,12 @@ DEFAULT_TEXT = {
         "does not offer {items}, which you want to learn",
     ),
     ("overlap", "availability"): (
-        "{hours} hours of shared availability a week",
-        "only {hours} hours of shared availability a week",
+        "{hours} {hours_unit} of shared availability a week",
+        "only {hours} {hours_unit} of shared availability a week",
     ),
     ("timezone", "availability"): (
-        "time zones {diff} hours apart",
-        "time zones {diff} hours apart",
+        "time zones {diff} {diff_unit} apart",
+        "time zones {diff} {diff_unit} apart",
     ),
     ("at_least", "scale"): (
         "{senior} is at least as senior ({mentor} vs {mentee})",
@@ -108,7 +110,12 @@ def _fmt(v: float) -> str:
     return f"{v:g}"
 
 
-def _words(scorer: Scorer, rule: Rule, i: int, j: int, sim: float) -> str:
+def _unit(value: str) -> str:
+    return "hour" if value == "1" else "hours"
+
+
+def _words(scorer: Scorer, rule: Rule, i: int, j: int, sim: float, hours: int | None = None) -> str:
+    """A factor's text; ``hours`` (shared hours of an overlap rule) if already known."""
     qn = scorer.questionnaire_
     q = qn.question(rule.question)
     a, b = scorer.mentees_, scorer.mentors_
@@ -123,9 +130,9 @@ def _words(scorer: Scorer, rule: Rule, i: int, j: int, sim: float) -> str:
         fields["items"] = _items(shared if sim >= 0.5 or rule.rule != "complement" else missing)
     elif q.kind == "availability":
         if rule.rule == "overlap":
-            fields["hours"] = str(
-                int(scorer.shared_hours(q.id, np.array([i]), np.array([j]))[0, 0])
-            )
+            if hours is None:
+                hours = int(scorer.shared_hours(q.id, np.array([i]), np.array([j]))[0, 0])
+            fields["hours"] = str(hours)
         else:
             d = abs(a.tz[q.id][i] - b.tz[q.id][j]) % 24
             fields["diff"] = "unknown" if np.isnan(d) else _fmt(min(d, 24 - d))
@@ -137,6 +144,7 @@ def _words(scorer: Scorer, rule: Rule, i: int, j: int, sim: float) -> str:
         ca, cb = a.arrays[q.id][i], b.arrays[q.id][j]
         fields["mentee"] = q.options[ca] if ca >= 0 else "no answer"
         fields["mentor"] = q.options[cb] if cb >= 0 else "no answer"
+    fields["hours_unit"], fields["diff_unit"] = _unit(fields["hours"]), _unit(fields["diff"])
     up, down = DEFAULT_TEXT[(rule.rule, q.kind)]
     template = rule.text.get("raised", up) if sim >= 0.5 else rule.text.get("lowered", down)
     try:
@@ -180,15 +188,81 @@ def explain(scorer: Scorer, mentee: int, mentor: int) -> Explanation:
                 passed=passed if rule.hard else True,
             )
         )
-    factors.sort(
-        key=lambda f: (
-            f.direction != "raised",
-            -(f.points if f.direction == "raised" else f.max_points - f.points),
-        )
-    )
+    factors.sort(key=_factor_order)
     texts = {
         qid: (scorer.mentees_.texts[qid][mentee], scorer.mentors_.texts[qid][mentor])
         for qid in scorer.mentees_.texts
     }
     score = None if excluded else float(scorer.score_block(rows, cols)[0, 0])
     return Explanation(mentee, mentor, score, tuple(factors), texts)
+
+
+def explain_pairs(scorer: Scorer, mentees, mentors) -> list[Explanation]:
+    """Explain many pairs at once: ``(mentees[t], mentors[t])`` for each t.
+
+    The same factors, texts and score as :func:`explain` gives pair by pair,
+    but each rule's similarity is evaluated once for all pairs (only the needed
+    entries, in chunks), so match day can explain thousands of pairs quickly.
+
+    Raises:
+        IndexError: an index out of range.
+    """
+    rows = np.asarray(mentees, dtype=np.int64).reshape(-1)
+    cols = np.asarray(mentors, dtype=np.int64).reshape(-1)
+    if len(rows) != len(cols):
+        raise ValueError(f"{len(rows)} mentees but {len(cols)} mentors; need one of each per pair")
+    bad = (rows < 0) | (rows >= scorer.n) | (cols < 0) | (cols >= scorer.m)
+    if bad.any():
+        t = int(np.argmax(bad))
+        raise IndexError(f"pair ({rows[t]}, {cols[t]}) outside ({scorer.n}, {scorer.m})")
+    out: list[Explanation] = []
+    for start in range(0, len(rows), PAIR_CHUNK):
+        out += _explain_chunk(
+            scorer, rows[start : start + PAIR_CHUNK], cols[start : start + PAIR_CHUNK]
+        )
+    return out
+
+
+def _explain_chunk(scorer: Scorer, rows: np.ndarray, cols: np.ndarray) -> list[Explanation]:
+    qn = scorer.questionnaire_
+    scale = 100.0 / scorer.total_weight_ if scorer.total_weight_ else 0.0
+    per_rule = []
+    excluded = np.zeros(len(rows), dtype=bool)
+    for rule in qn.scored_rules:
+        sim, passed = scorer.similarity(rule, rows, cols, pairs=True)
+        excluded |= rule.hard & ~passed
+        hours = None
+        if qn.question(rule.question).kind == "availability" and rule.rule == "overlap":
+            hours = scorer.shared_hours(rule.question, rows, cols, pairs=True)
+        per_rule.append((rule, sim, passed, hours))
+    scores = scorer.pair_scores(rows, cols)
+    text_q = list(scorer.mentees_.texts)
+    out = []
+    for t, (i, j) in enumerate(zip(rows.tolist(), cols.tolist(), strict=True)):
+        factors = []
+        for rule, sim_a, pass_a, hours in per_rule:
+            sim, passed = float(sim_a[t]), bool(pass_a[t])
+            factors.append(
+                Factor(
+                    question=rule.question,
+                    rule=rule.rule,
+                    points=round(rule.weight * sim * scale, 3),
+                    max_points=round(rule.weight * scale, 3),
+                    direction="raised" if sim >= 0.5 else "lowered",
+                    text=_words(scorer, rule, i, j, sim, None if hours is None else int(hours[t])),
+                    hard=rule.hard,
+                    passed=passed if rule.hard else True,
+                )
+            )
+        factors.sort(key=_factor_order)
+        texts = {q: (scorer.mentees_.texts[q][i], scorer.mentors_.texts[q][j]) for q in text_q}
+        score = None if excluded[t] else float(scores[t])
+        out.append(Explanation(i, j, score, tuple(factors), texts))
+    return out
+
+
+def _factor_order(f: Factor):
+    return (
+        f.direction != "raised",
+        -(f.points if f.direction == "raised" else f.max_points - f.points),
+    )

@@ -12,7 +12,7 @@ from scipy.sparse.csgraph import maximum_bipartite_matching
 from .api import DEFAULT_CANDIDATES, _check_options, solve_peer, solve_source
 from .candidates import ScoreSource
 from .errors import InputError, QuestionnaireError
-from .explain import Explanation, explain
+from .explain import Explanation, explain, explain_pairs
 from .result import MatchResult, Pair, Unmatched
 from .scoring import Scorer
 from .validate import check_capacities, check_pairs
@@ -202,3 +202,13 @@ class Matcher:
     def explain(self, mentee: int, mentor: int) -> Explanation:
         """Explain a pair's score (call after :meth:`fit`)."""
         return explain(self.scorer_, mentee, mentor)
+
+    def explain_pairs(self, pairs) -> list[Explanation]:
+        """Explain many ``(mentee, mentor)`` pairs at once (call after :meth:`fit`).
+
+        ``pairs`` is an iterable of index pairs or :class:`Pair` objects; the
+        result lists one :class:`Explanation` per pair, in order.
+        """
+        idx = [(p.mentee, p.mentor) if isinstance(p, Pair) else tuple(p) for p in pairs]
+        arr = np.asarray(idx, dtype=np.int64).reshape(-1, 2)
+        return explain_pairs(self.scorer_, arr[:, 0], arr[:, 1])

@@ -172,6 +172,16 @@ def _availability(v: Any, where: str) -> tuple[np.ndarray, float]:
     return grid, float(off)
 
 
+def _dot(A: np.ndarray, B: np.ndarray, pairs: bool) -> np.ndarray:
+    """``A @ B.T``, or with ``pairs`` only its diagonal (row t of A with row t of B).
+
+    Entries are 0/1 counts, so both are exact and agree.
+    """
+    if not pairs:
+        return A @ B.T
+    return np.einsum("ij,ij->i", A, B)
+
+
 class Scorer(ScoreSource):
     """Scores mentees against mentors from their answers.
 
@@ -305,8 +315,13 @@ class Scorer(ScoreSource):
             sim = np.where(d <= limit, 1.0, 1.0 - (d - limit) / max(12.0 - limit, 1.0))
             return np.nan_to_num(np.clip(sim, 0, 1), nan=0.0), d <= limit
 
-    def similarity(self, rule: Rule, rows: np.ndarray, cols: np.ndarray | None = None):
+    def similarity(
+        self, rule: Rule, rows: np.ndarray, cols: np.ndarray | None = None, pairs: bool = False
+    ):
         """Similarity in [0, 1] for mentees ``rows`` x mentors ``cols`` (all by default).
+
+        With ``pairs=True``, only the pairs ``(rows[t], cols[t])`` (the block's
+        diagonal), as 1-D arrays: the same arithmetic per pair, without the block.
 
         Returns:
             ``(sim, passes)``: float array (rows, cols) and a bool array of the
@@ -324,19 +339,21 @@ class Scorer(ScoreSource):
             B = np.zeros((len(cols), width), np.float32)
             A[:, ma] = a_all.arrays[qa][rows]
             B[:, mb] = b_all.arrays[qb][cols]
-            inter = A @ B.T
-            want = A.sum(axis=1)[:, None]
+            inter = _dot(A, B, pairs)
+            want = A.sum(axis=1) if pairs else A.sum(axis=1)[:, None]
             sim = np.divide(inter, want, out=np.zeros_like(inter), where=want > 0)
             return sim.astype(np.float64), inter > 0
         if q.kind in ("tags", "languages") or (q.kind == "availability" and rule.rule == "overlap"):
             A, B = self.f32_a_[qa][rows], self.f32_b_[qb]
             B = B if full else B[cols]
-            inter = A @ B.T
+            inter = _dot(A, B, pairs)
             if q.kind == "availability":
                 need = np.float32(rule.hours if rule.hours else 1.0)
                 sim = np.minimum(inter * (1 / need), np.float32(1.0))
                 return sim, inter >= need
-            na, nb = A.sum(axis=1)[:, None], B.sum(axis=1)[None, :]
+            na, nb = A.sum(axis=1), B.sum(axis=1)
+            if not pairs:
+                na, nb = na[:, None], nb[None, :]
             if rule.rule == "same":
                 union = na + nb
                 union -= inter
@@ -351,7 +368,7 @@ class Scorer(ScoreSource):
         for t, r in enumerate(self.questionnaire_.scored_rules):
             if r is rule and t in self.tables_:  # choice, scale and timezone rules
                 ca, cb, sim_t, pass_t = self.tables_[t]
-                ia, ib = ca[rows][:, None], cb[cols][None, :]
+                ia, ib = (ca[rows], cb[cols]) if pairs else (ca[rows][:, None], cb[cols][None, :])
                 return sim_t[ia, ib], pass_t[ia, ib]
         raise AssertionError(f"no scorer for rule {rule.rule!r} on {q.kind!r}")  # parse forbids
 
@@ -413,13 +430,35 @@ class Scorer(ScoreSource):
         total += inter
         return passes
 
+    def pair_scores(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+        """Scores of the pairs ``(rows[t], cols[t])``; ``-inf`` where a hard rule fails."""
+        rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
+        total = np.einsum("ij,ij->i", self.lin_a_[rows], self.lin_b_[cols])
+        ok = np.ones(len(rows), dtype=bool)
+        scale = 100.0 / self.total_weight_ if self.total_weight_ > 0 else 0.0
+        for t, rule in enumerate(self.questionnaire_.scored_rules):
+            if t in self.nonlinear_ or rule.hard:
+                sim, passes = self.similarity(rule, rows, cols, pairs=True)
+                if t in self.nonlinear_:
+                    total += np.float32(rule.weight * scale) * sim.astype(np.float32, copy=False)
+                if rule.hard:
+                    ok &= passes
+        np.clip(total, 0.0, 100.0, out=total)
+        total[~ok] = -np.inf
+        return total
+
     def rows(self, idx: np.ndarray) -> np.ndarray:
         """:class:`ScoreSource` hook: full rows for mentees ``idx``."""
         return self.score_block(np.asarray(idx, dtype=np.int64))
 
-    def shared_hours(self, qid: str, rows: np.ndarray, cols: np.ndarray | None = None):
-        """Shared weekly availability hours (UTC grid) for ``rows`` x ``cols``."""
+    def shared_hours(
+        self, qid: str, rows: np.ndarray, cols: np.ndarray | None = None, pairs: bool = False
+    ):
+        """Shared weekly availability hours (UTC grid) for ``rows`` x ``cols``.
+
+        With ``pairs=True``, for the pairs ``(rows[t], cols[t])`` only (1-D).
+        """
         cols = np.arange(self.m) if cols is None else cols
         a = self.mentees_.arrays[qid][rows].astype(np.float32)
         b = self.mentors_.arrays[qid][cols].astype(np.float32)
-        return (a @ b.T).astype(np.int64)
+        return _dot(a, b, pairs).astype(np.int64)

@@ -253,3 +253,48 @@ def test_peer_and_group_programmes(pool):
     assert res.bound >= res.total
     groups = Matcher(peer_def, kind="peer", group_size=3).fit(mentees).result_.groups
     assert sorted(x for g in groups for x in g) == list(range(30))
+
+
+def test_explain_pairs_gives_the_same_factors_as_explain(pool):
+    from tandem.matching import explain, explain_pairs
+
+    mentees, mentors = pool
+    # Jaccard ("same" on tags) and both availability rules too.
+    definition = json.loads(json.dumps(DEFINITION))
+    definition["rules"][0]["rule"] = "same"
+    for d in (DEFINITION, definition):
+        scorer = Scorer(d).fit(mentees, mentors)
+        rng = np.random.default_rng(2)
+        rows, cols = rng.integers(0, 30, 200), rng.integers(0, 12, 200)
+        batch = explain_pairs(scorer, rows, cols)
+        assert len(batch) == 200
+        for e, i, j in zip(batch, rows, cols, strict=True):
+            one = explain(scorer, int(i), int(j))
+            assert (e.mentee, e.mentor) == (i, j)
+            assert e.factors == one.factors
+            assert e.texts == one.texts
+            if one.score is None:
+                assert e.score is None
+            else:
+                assert e.score == pytest.approx(one.score, abs=1e-3)
+    m = Matcher(DEFINITION).fit(mentees, mentors)
+    got = m.explain_pairs(m.result_.pairs)
+    assert [(e.mentee, e.mentor) for e in got] == [(p.mentee, p.mentor) for p in m.result_.pairs]
+    assert [e.score for e in got] == pytest.approx([p.score for p in m.result_.pairs], abs=1e-3)
+    with pytest.raises(IndexError):
+        explain_pairs(scorer, [0, 30], [0, 0])
+
+
+def test_one_shared_hour_is_singular():
+    mentee = {"when": {"utc_offset": 0, "slots": [[0, 9], [0, 10]]}}
+    mentor = {"when": {"utc_offset": 1, "slots": [[0, 10], [0, 12]]}}
+    d = {
+        "questions": [{"id": "when", "kind": "availability"}],
+        "rules": [
+            {"question": "when", "rule": "overlap", "hours": 2, "weight": 5},
+            {"question": "when", "rule": "timezone", "hours": 0, "weight": 1},
+        ],
+    }
+    e = Matcher(d).fit([mentee], [mentor]).explain(0, 0)
+    texts = sorted(f.text for f in e.factors)
+    assert texts == ["1 hour of shared availability a week", "time zones 1 hour apart"]
