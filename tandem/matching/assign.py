@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import scipy.sparse as sp
-from scipy.sparse.csgraph import maximum_flow
+from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
 from .candidates import Candidates, ScoreSource, ThresholdSource
 from .flow import bmatching, mentor_prices
@@ -126,27 +126,55 @@ def _exact_rows(idx, block, shift, u_cand):
     return idx[keep], block[keep].astype(np.float64)
 
 
-def _max_cardinality(n: int, m: int, rows: np.ndarray, cols: np.ndarray, caps: np.ndarray) -> int:
-    """Largest number of mentees that can be matched using only the given edges."""
-    if len(rows) == 0:
-        return 0
+def _flow_graph(n: int, m: int, rows: np.ndarray, cols: np.ndarray, caps: np.ndarray):
     src, sink = n + m, n + m + 1
     tails = np.concatenate([np.full(n, src), rows, n + np.arange(m)])
     heads = np.concatenate([np.arange(n), n + cols, np.full(m, sink)])
     cap = np.concatenate([np.ones(n + len(rows), np.int32), caps.astype(np.int32)])
-    g = sp.csr_array((cap, (tails, heads)), shape=(n + m + 2, n + m + 2))
+    return sp.csr_array((cap, (tails, heads)), shape=(n + m + 2, n + m + 2)), src, sink
+
+
+def _max_cardinality(n: int, m: int, rows: np.ndarray, cols: np.ndarray, caps: np.ndarray) -> int:
+    """Largest number of mentees that can be matched using only the given edges."""
+    if len(rows) == 0:
+        return 0
+    g, src, sink = _flow_graph(n, m, rows, cols, caps)
     return int(maximum_flow(g, src, sink).flow_value)
 
 
+def _source_side(n: int, m: int, rows: np.ndarray, cols: np.ndarray, caps: np.ndarray):
+    """Mentees and mentors on the source side of a minimum cut (residual reachability).
+
+    The cut's capacity is the maximum matching size. In the full graph the same
+    cut only grows by the left-out edges from a source-side mentee to a
+    mentor outside it, so if there are none, no larger matching exists there.
+    """
+    g, src, sink = _flow_graph(n, m, rows, cols, caps)
+    flow = maximum_flow(g, src, sink).flow
+    resid = sp.csr_array(g - flow)
+    resid.data[resid.data < 0] = 0
+    resid.eliminate_zeros()
+    seen = np.zeros(n + m + 2, dtype=bool)
+    seen[breadth_first_order(resid, src, directed=True, return_predecessors=False)] = True
+    return seen[:n], seen[n : n + m]
+
+
 def _fair(source: ScoreSource, cand: Candidates, caps: np.ndarray) -> AssignOutcome:
-    """Maximise the lowest pair score among max-participation matchings, then the total."""
+    """Maximise the lowest pair score among max-participation matchings, then the total.
+
+    The threshold is found on the candidate graph by binary search on maximum
+    matchings; then a minimum cut certifies that no higher threshold works on
+    the full graph: only left-out pairs from source-side mentees to mentors
+    outside the cut could break it, and those (found in one pass over just
+    those rows) are added and the search repeated.
+    """
     first = _lex_solve(source, cand, caps, participation=True)
     target = len(first.rows)
     if target == 0:
         return first
     n, m = cand.n, cand.m
-    expanded = np.zeros(n, dtype=bool)
     lo = float(first.score.min())  # achievable: the participation solution reaches it
+    checks = added = 0
     while True:
         values = np.unique(cand.score[cand.score >= lo])
         # Largest threshold whose edges still match `target` mentees (monotone).
@@ -157,21 +185,31 @@ def _fair(source: ScoreSource, cand: Candidates, caps: np.ndarray) -> AssignOutc
             ok = _max_cardinality(n, m, cand.rows[keep], cand.cols[keep], caps) >= target
             a, b = (mid, b) if ok else (a, mid - 1)
         t = float(values[a])
-        # Rows whose left-out pairs may reach t: bring in all their pairs >= t, retry.
-        grow = np.nonzero(~expanded & (cand.outside >= t))[0]
-        if grow.size == 0:
+        # Certify on the full graph that scores above t cannot match `target`.
+        checks += 1
+        above = cand.score > t
+        s_rows, s_cols = _source_side(n, m, cand.rows[above], cand.cols[above], caps)
+        look = np.nonzero(s_rows & (cand.outside > t))[0]
+        new_r, new_c, new_s = [], [], []
+        for idx, block in source.chunks(look):
+            rr, cc = np.nonzero((block > t) & ~s_cols[None, :])
+            new_r.append(idx[rr])
+            new_c.append(cc)
+            new_s.append(block[rr, cc].astype(np.float64))
+        if not new_r or sum(len(x) for x in new_r) == 0:
             break
-        expanded[grow] = True
-        for idx, block in source.chunks(grow):
-            rr, cc = np.nonzero(block >= t)
-            cand.add(idx[rr], cc, block[rr, cc])
+        ar = np.concatenate(new_r)
+        added += len(ar)
+        cand.add(ar, np.concatenate(new_c), np.concatenate(new_s))
         lo = t
     keep = cand.score >= t
-    outside = np.where(expanded | (cand.outside < t), -np.inf, cand.outside)
+    outside = np.where(cand.outside < t, -np.inf, cand.outside)
     sub = Candidates(n, m, cand.rows[keep], cand.cols[keep], cand.score[keep], outside)
     out = _lex_solve(ThresholdSource(source, t), sub, caps, participation=True)
     out.stats["threshold"] = t
     out.stats["participation_target"] = target
+    out.stats["threshold_checks"] = checks
+    out.stats["threshold_added_edges"] = added
     return out
 
 

@@ -323,3 +323,21 @@ def test_stable_rounds_and_sequential_tail_agree(monkeypatch, sequential_below):
         r, c, _ = res.arrays()
         psrc = None if p is None else DenseSource(p, forbidden)
         assert len(blocking_pairs(DenseSource(scores, forbidden), caps, r, c, psrc)) == 0
+
+
+def test_fair_threshold_on_pruned_candidates_matches_the_full_graph():
+    certified = 0
+    for seed in range(12):
+        rng = np.random.default_rng(seed)
+        n, m = 40, 20
+        scores = np.round(rng.uniform(0, 100, (n, m)))
+        forbidden = rng.random((n, m)) < 0.5
+        caps = rng.integers(1, 3, m)
+        full = solve(scores, caps, objective="fair", forbidden=forbidden, candidates=None)
+        pruned = solve(scores, caps, objective="fair", forbidden=forbidden, candidates=1)
+        assert len(pruned.pairs) == len(full.pairs)
+        assert pruned.lowest == full.lowest
+        assert pruned.total == pytest.approx(full.total, abs=1e-6)
+        assert pruned.bound >= full.total - 1e-6
+        certified += pruned.stats["threshold_added_edges"] > 0
+    assert certified  # the minimum-cut check had to bring in left-out pairs
