@@ -225,7 +225,11 @@ class _Writer:
         their identities, since the reconcile relies on the stamp.
         """
         repeated = Counter(p.external_id for p in people)
-        simple = [p for p in people if not p.also_known_as and repeated[p.external_id] == 1]
+        simple = [
+            p
+            for p in people
+            if p.source == self.source and not p.also_known_as and repeated[p.external_id] == 1
+        ]
         if not simple:
             return set()
         stored: dict[str, Any] = {}
