@@ -1,4 +1,4 @@
-"""``tandem connector add|list|test``, ``tandem sync NAME`` and ``tandem import members``."""
+"""``tandem connector add|list|test`` and ``tandem sync NAME`` (``tandem import`` is in imports)."""
 
 from __future__ import annotations
 
