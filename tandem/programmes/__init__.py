@@ -4,7 +4,7 @@ Every function takes a SQLAlchemy session and an :class:`Actor` (tenant, member,
 none commits. Errors are :class:`ProgrammeError` subclasses with plain messages.
 """
 
-from .access import Actor
+from .access import Actor, get_programme, operator_actor
 from .choice import (
     MentorProfile,
     lapse_overdue_requests,
@@ -69,10 +69,12 @@ __all__ = [
     "demo_overview",
     "draft_board",
     "enrol",
+    "get_programme",
     "lapse_overdue_requests",
     "list_programmes",
     "member_programme",
     "open_shortlists",
+    "operator_actor",
     "parse_form",
     "publish",
     "questions_for",

@@ -31,6 +31,21 @@ class Actor:
     course_id: int | None = None
 
 
+def operator_actor(session: Session, programme_id: int) -> Actor:
+    """An actor for the command line: the operator acts as an institution administrator
+    of the programme's tenant.
+
+    Raises:
+        NotFoundError: no programme with that id.
+    """
+    tenant_id = session.scalars(
+        select(Programme.tenant_id).where(Programme.id == programme_id)
+    ).first()
+    if tenant_id is None:
+        raise NotFoundError(f"no programme {programme_id}")
+    return Actor(tenant_id=tenant_id, member_id=None, coordinator=True, institution_admin=True)
+
+
 def get_programme(session: Session, actor: Actor, programme_id: int) -> Programme:
     """The programme, if it is in the actor's tenant and visible to them."""
     programme = session.scalars(

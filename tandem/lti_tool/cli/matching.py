@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import click
-from sqlalchemy import select
 
-from tandem.programmes import OBJECTIVES, Actor, ProgrammeError, publish, run_matching
-from tandem.records import Programme
+from tandem.programmes import (
+    OBJECTIVES,
+    ProgrammeError,
+    get_programme,
+    operator_actor,
+    publish,
+    run_matching,
+)
 
 from .base import app_transaction, build_app, fail, main
 
@@ -29,18 +34,8 @@ def match_command(programme_id: int, dry_run: bool, objective: str, do_publish: 
     app = build_app()
     try:
         with app_transaction(app) as session:
-            programme = session.scalars(
-                select(Programme).where(Programme.id == programme_id)
-            ).first()
-            if programme is None:
-                fail(f"no programme {programme_id}")
-            # The operator acts as a coordinator of the programme's tenant.
-            actor = Actor(
-                tenant_id=programme.tenant_id,
-                member_id=None,
-                coordinator=True,
-                institution_admin=True,
-            )
+            actor = operator_actor(session, programme_id)
+            programme = get_programme(session, actor, programme_id)
             with click.progressbar(length=len(STEPS), label=f"Matching {programme.name!r}") as bar:
 
                 def progress(message: str) -> None:
