@@ -218,6 +218,17 @@ class CachedSource(ScoreSource):
     def rows(self, idx: np.ndarray) -> np.ndarray:
         return self.cache[idx]
 
+    def chunks(self, idx: np.ndarray | None = None):
+        """As :meth:`ScoreSource.chunks`; all rows come as read-only views, not copies."""
+        if idx is not None:
+            yield from super().chunks(idx)
+            return
+        step = max(1, CHUNK_ELEMENTS // max(self.m, 1))
+        for start in range(0, self.n, step):
+            view = self.cache[start : start + step]
+            view.flags.writeable = False
+            yield np.arange(start, start + len(view)), view
+
 
 def source_for(scores, forbidden) -> ScoreSource:
     """Wrap a checked dense or sparse score matrix as a :class:`ScoreSource`."""
