@@ -1,18 +1,20 @@
 """The coordinator's programme dashboard, from a fixed number of aggregate queries.
 
-Whatever the programme's size, the figures come from: participants by role, one grouped
-row per pair (:func:`~tandem.checkins.health.pair_states`), survey answers by survey,
-paired confidence change by survey, and check-ins by day; the same again for the previous
-cohort; plus the names of flagged pairs and the open alerts. Private notes are never read.
+Whatever the programme's size, each cohort's figures are counted inside the database
+(:func:`cohort_figures`): participants by role, one row of conditional aggregates over
+the pairs (:func:`~tandem.checkins.health.pair_rules`), the median wait for a match,
+survey answers by survey, paired confidence change by survey, and check-ins by day. The
+same again for the previous cohort; then the first quiet and at-risk pairs (a LIMIT, not
+the whole programme), their states, the open alerts and the names of the pairs shown.
+Private notes are never read.
 """
 
 from __future__ import annotations
 
-import statistics
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, and_, case, func, literal, null, select, union_all
 from sqlalchemy.orm import Session, aliased
 
 from tandem.records import (
@@ -27,10 +29,10 @@ from tandem.records import (
 )
 
 from .charts import Series, bar_chart, line_chart
-from .closing import end_outcome
-from .health import PairState, pair_states
+from .health import COUNTED, PairState, pair_rules, pair_states, pair_table
 from .pairs import get_programme
-from .settings import PULSES, month_of_programme, pulse_opens_on, settings_of
+from .settings import PULSES, month_of_programme, settings_of
+from .sqldates import days_between
 from .surveys import SURVEY_TITLES
 
 STAGES = ("enrolment", *PULSES, "end")
@@ -52,6 +54,8 @@ class CohortFigures:
     n_running: int = 0
     n_active: int = 0
     active_share: float | None = None
+    n_quiet: int = 0
+    n_at_risk: int = 0
     meetings_per_pair_month: float | None = None
     response_rate: float | None = None
     satisfaction: float | None = None
@@ -93,10 +97,24 @@ def _ratio(numerator: float, denominator: float) -> float | None:
     return numerator / denominator if denominator else None
 
 
+@dataclass
+class _Watch:
+    """The first quiet and at-risk pairs of a cohort, by match id, in the page's order."""
+
+    quiet: list[int] = field(default_factory=list)
+    at_risk: list[int] = field(default_factory=list)
+
+
 def cohort_figures(
-    session: Session, tenant_id: int, programme: Programme, today: date
-) -> tuple[CohortFigures, list[PairState]]:
-    """The figures of one programme, and its pairs' states (for the watch lists)."""
+    session: Session, tenant_id: int, programme: Programme, today: date, *, watch: bool = False
+) -> tuple[CohortFigures, _Watch]:
+    """The figures of one programme, counted inside the database.
+
+    Five queries whatever the size: participants by role; the pairs' sums (one row of
+    conditional aggregates over :func:`~.health.pair_table`, with, when ``watch``, the
+    first WATCH_LIMIT quiet and at-risk pairs from the same materialised rows); the
+    median wait for a match; answers and confidence change by survey; check-ins by day.
+    """
     figures = CohortFigures(programme.id, programme.name)
     roles = dict(
         session.execute(
@@ -110,48 +128,38 @@ def cohort_figures(
         ).all()
     )
     figures.n_mentees = roles.get("mentee", 0) + roles.get("peer", 0)
-    states = pair_states(session, tenant_id, programme, today)
-    settings = settings_of(programme)
-
-    matched = {s.mentee_member_id for s in states if s.status != "rematched"}
-    figures.n_matched = len(matched)
-    figures.match_rate = _ratio(len(matched), figures.n_mentees)
-    waits = [
-        (s.accepted_at - s.mentee_enrolled_at).total_seconds() / 86400
-        for s in states
-        if s.accepted_at and s.status != "rematched"
-    ]
-    figures.days_to_match = round(statistics.median(waits), 1) if waits else None
-
-    figures.n_pairs = len(states)
-    running = [s for s in states if s.running]
-    figures.n_running = len(running)
-    figures.n_active = sum(s.active for s in running)
-    figures.active_share = _ratio(figures.n_active, len(running))
-    pair_months = 0.0
-    expected = answered = 0
-    for s in states:
-        if s.start is None:
-            continue
-        end = s.ended_at.date() if s.ended_at else today
-        pair_months += max((end - s.start).days, 1) / DAYS_PER_MONTH
-        for survey in settings.pulse_surveys:
-            opens = pulse_opens_on(programme, s, survey)  # type: ignore[arg-type]
-            if opens is not None and opens <= min(end, today):
-                expected += 2
-                answered += min(s.responses.get(survey, 0), 2)
-        if s.status == "closed":
-            expected += 2
-            answered += min(s.responses.get("end", 0), 2)
-    figures.meetings_per_pair_month = (
-        round(sum(s.n_checkins for s in states) / pair_months, 2) if pair_months else None
-    )
+    watch_ids = _Watch()
+    (n_pairs, n_matched, n_running, n_active, figures.n_quiet, figures.n_at_risk, n_closed,
+     n_early, n_checkins, pair_days, expected, answered) = _pair_sums(
+        session, tenant_id, programme, today, watch_ids if watch else None
+    )  # fmt: skip
+    figures.n_matched = n_matched
+    figures.match_rate = _ratio(n_matched, figures.n_mentees)
+    figures.days_to_match = _median_days_to_match(session, tenant_id, programme.id)
+    figures.n_pairs = n_pairs
+    figures.n_running = n_running
+    figures.n_active = n_active
+    figures.active_share = _ratio(n_active, n_running)
+    pair_months = pair_days / DAYS_PER_MONTH
+    figures.meetings_per_pair_month = round(n_checkins / pair_months, 2) if pair_months else None
     figures.response_rate = _ratio(answered, expected)
-    closed = [s for s in states if s.status == "closed"]
-    figures.n_closed = len(closed)
-    figures.n_early = sum(end_outcome(end_reason=s.end_reason) == "early" for s in closed)
-    figures.early_end_rate = _ratio(figures.n_early, len(closed))
+    figures.n_closed = n_closed
+    figures.n_early = n_early
+    figures.early_end_rate = _ratio(n_early, n_closed)
 
+    # Answers by survey and, in the same pass, each answer's change from the person's
+    # enrolment baseline (one per participant: a partial unique index holds it).
+    baseline = aliased(SurveyResponse)
+    change = SurveyResponse.confidence - (
+        select(baseline.confidence)
+        .where(
+            baseline.tenant_id == tenant_id,
+            baseline.participant_id == SurveyResponse.participant_id,
+            baseline.survey == "enrolment",
+            baseline.match_id.is_(None),
+        )
+        .scalar_subquery()
+    )
     in_programme = (
         select(Participant.id)
         .where(Participant.tenant_id == tenant_id, Participant.programme_id == programme.id)
@@ -163,18 +171,19 @@ def cohort_figures(
             func.avg(SurveyResponse.satisfaction),
             func.avg(SurveyResponse.confidence),
             func.count(SurveyResponse.satisfaction),
+            func.avg(case((SurveyResponse.survey != "enrolment", change))),
         )
         .where(
             SurveyResponse.tenant_id == tenant_id, SurveyResponse.participant_id.in_(in_programme)
         )
         .group_by(SurveyResponse.survey)
     ).all()
-    n_sat = sum(n for survey, _, _, n in by_survey if survey in PULSES)
+    n_sat = sum(n for survey, _, _, n, _ in by_survey if survey in PULSES)
     figures.satisfaction = (
         round(
             sum(
                 float(sat) * n
-                for survey, sat, _, n in by_survey
+                for survey, sat, _, n, _ in by_survey
                 if survey in PULSES and sat is not None
             )
             / n_sat,
@@ -184,31 +193,9 @@ def cohort_figures(
         else None
     )
     figures.confidence_by_stage = {
-        survey: round(float(conf), 2) for survey, _, conf, _ in by_survey if conf is not None
+        survey: round(float(conf), 2) for survey, _, conf, _, _ in by_survey if conf is not None
     }
-
-    base, later = aliased(SurveyResponse), aliased(SurveyResponse)
-    changes = dict(
-        (survey, float(change))
-        for survey, change in session.execute(
-            select(later.survey, func.avg(later.confidence - base.confidence))
-            .select_from(base)
-            .join(
-                later,
-                (later.participant_id == base.participant_id) & (later.tenant_id == base.tenant_id),
-            )
-            .where(
-                base.tenant_id == tenant_id,
-                base.survey == "enrolment",
-                base.participant_id.in_(in_programme),
-                later.survey != "enrolment",
-                later.confidence.is_not(None),
-                base.confidence.is_not(None),
-            )
-            .group_by(later.survey)
-        ).all()
-        if change is not None
-    )
+    changes = {survey: float(delta) for survey, _, _, _, delta in by_survey if delta is not None}
     # The latest stage answered so far: the end evaluation, else close, midpoint, day 30.
     for stage in ("end", "close", "midpoint", "day30"):
         if stage in changes:
@@ -217,9 +204,16 @@ def cohort_figures(
             break
 
     by_day = session.execute(
-        select(CheckIn.met_on, func.count(CheckIn.id))
-        .join(Match, Match.id == CheckIn.match_id)
-        .where(CheckIn.tenant_id == tenant_id, Match.programme_id == programme.id)
+        select(CheckIn.met_on, func.count())
+        .where(
+            CheckIn.tenant_id == tenant_id,
+            # IN, not a join: the covering index checkins(tenant_id, match_id, met_on).
+            CheckIn.match_id.in_(
+                select(Match.id).where(
+                    Match.tenant_id == tenant_id, Match.programme_id == programme.id
+                )
+            ),
+        )
         .group_by(CheckIn.met_on)
     ).all()
     months: dict[int, int] = {}
@@ -228,7 +222,100 @@ def cohort_figures(
         months[index] = months.get(index, 0) + count
     n_months = max(months, default=-1) + 1
     figures.checkins_by_month = [months.get(i, 0) for i in range(n_months)]
-    return figures, states
+    return figures, watch_ids
+
+
+def _pair_sums(
+    session: Session, tenant_id: int, programme: Programme, today: date, watch: _Watch | None
+) -> list[int]:
+    """The pairs' counts and sums in one statement; fills ``watch`` from the same rows.
+
+    Returns n_pairs, n_matched, n_running, n_active, n_quiet, n_at_risk, n_closed,
+    n_early, n_checkins, pair_days, answers expected, answers given.
+    """
+    pairs = pair_table(tenant_id, programme.id)
+    rules = pair_rules(pairs, programme, settings_of(programme), today)
+
+    def how_many(condition: ColumnElement[bool]) -> ColumnElement[int]:
+        return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+    c = pairs.c
+    closed = c.status == "closed"
+    sums = [
+        func.count(),
+        func.count(func.distinct(case((c.status != "rematched", c.mentee_participant_id)))),
+        how_many(rules.running),
+        how_many(rules.active),
+        how_many(rules.quiet),
+        how_many(rules.at_risk),
+        how_many(closed),
+        # end_outcome(): "early: <reason>" (substr, not LIKE: SQLite's LIKE ignores case)
+        how_many(and_(closed, func.substr(c.end_reason, 1, 5) == "early")),
+        func.coalesce(func.sum(c.n_checkins), 0),
+        func.coalesce(func.sum(rules.pair_days), 0),
+        func.coalesce(func.sum(rules.expected), 0),
+        func.coalesce(func.sum(rules.answered), 0),
+    ]  # fmt: skip
+    statement = select(literal("sums"), literal(0), *sums).select_from(pairs)
+    if watch is not None:
+        # The longest-quiet first (never met before met long ago), at-risk in match order.
+        lists = [
+            ("quiet", rules.quiet, (rules.last_day.is_not(None), rules.last_day, pairs.c.match_id)),
+            ("at_risk", rules.at_risk, (pairs.c.match_id,)),
+        ]
+        branches = []
+        for kind, condition, order in lists:
+            first = (
+                select(pairs.c.match_id, func.row_number().over(order_by=order).label("position"))
+                .where(condition)
+                .order_by(*order)
+                .limit(WATCH_LIMIT)
+                .subquery()
+            )
+            padding = [null()] * (len(sums) - 1)
+            branches.append(select(literal(kind), first.c.position, first.c.match_id, *padding))
+        statement = union_all(statement, *branches)
+    rows = session.execute(statement).all()
+    result: list[int] = []
+    listed: dict[str, list[tuple[int, int]]] = {"quiet": [], "at_risk": []}
+    for kind, position, *values in rows:
+        if kind == "sums":
+            result = [int(v or 0) for v in values]
+        else:
+            listed[kind].append((position, values[0]))
+    if watch is not None:
+        watch.quiet = [match_id for _, match_id in sorted(listed["quiet"])]
+        watch.at_risk = [match_id for _, match_id in sorted(listed["at_risk"])]
+    return result
+
+
+def _median_days_to_match(session: Session, tenant_id: int, programme_id: int) -> float | None:
+    """The median days from the mentee's enrolment to the pair's acceptance (one row out)."""
+    mentee = aliased(Participant)
+    waits = (
+        select(days_between(Match.accepted_at, mentee.enrolled_at).label("wait"))
+        .join(mentee, mentee.id == Match.mentee_participant_id)
+        .where(
+            Match.tenant_id == tenant_id,
+            Match.programme_id == programme_id,
+            Match.status.in_(COUNTED),
+            Match.status != "rematched",
+            Match.accepted_at.is_not(None),
+        )
+        .subquery()
+    )
+    ranked = select(
+        waits.c.wait,
+        func.row_number().over(order_by=waits.c.wait).label("position"),
+        func.count().over().label("n"),
+    ).subquery()
+    # The middle one, or the mean of the middle two (integer division on both backends).
+    median = session.scalar(
+        select(func.avg(ranked.c.wait)).where(
+            ranked.c.position.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
+        )
+    )
+    return round(float(median), 1) if median is not None else None
 
 
 def programme_dashboard(
@@ -241,7 +328,7 @@ def programme_dashboard(
     """
     today = today or utcnow().date()
     programme = get_programme(session, tenant_id, programme_id)
-    current, states = cohort_figures(session, tenant_id, programme, today)
+    current, watch = cohort_figures(session, tenant_id, programme, today, watch=True)
     previous = None
     if programme.copied_from_id is not None:
         before = session.scalars(
@@ -252,13 +339,17 @@ def programme_dashboard(
         if before is not None:
             previous, _ = cohort_figures(session, tenant_id, before, today)
 
-    # The longest-quiet pairs first; the page lists WATCH_LIMIT of each and counts the rest.
-    quiet_states = sorted(
-        (s for s in states if s.running and s.quiet), key=lambda s: s.last_met_on or date.min
+    # The page lists WATCH_LIMIT quiet and at-risk pairs and counts the rest.
+    quiet_ids, risky_ids = watch.quiet, watch.at_risk
+    wanted = {*quiet_ids, *risky_ids}
+    watched = (
+        {s.match_id: s for s in pair_states(session, tenant_id, programme, today, match_ids=wanted)}
+        if wanted
+        else {}
     )
-    risky_states = [s for s in states if s.running and s.at_risk]
-    n_quiet, n_at_risk = len(quiet_states), len(risky_states)
-    watched = quiet_states[:WATCH_LIMIT] + risky_states[:WATCH_LIMIT]
+    quiet_states = [watched[i] for i in quiet_ids]
+    risky_states = [watched[i] for i in risky_ids]
+    n_quiet, n_at_risk = current.n_quiet, current.n_at_risk
     alerts = session.scalars(
         select(Alert)
         .where(
@@ -271,7 +362,7 @@ def programme_dashboard(
     mentor_p, mentee_p = aliased(Participant), aliased(Participant)
     mentor_m, mentee_m = aliased(Member), aliased(Member)
     pair_names: dict[int, tuple[str, str]] = {}
-    wanted_matches = flagged_matches | {s.match_id for s in watched}
+    wanted_matches = flagged_matches | set(watched)
     if wanted_matches:
         for match_id, mentor, mentee in session.execute(
             select(Match.id, mentor_m, mentee_m)
@@ -289,9 +380,9 @@ def programme_dashboard(
 
     quiet = [
         row(s, [f"no check-in since {(s.last_met_on or s.start or today):%d %b}"])
-        for s in quiet_states[:WATCH_LIMIT]
+        for s in quiet_states
     ]
-    at_risk = [row(s, s.risks) for s in risky_states[:WATCH_LIMIT]]
+    at_risk = [row(s, s.risks) for s in risky_states]
     alert_rows = [
         {
             "id": a.id,

@@ -1,24 +1,30 @@
-"""How each pair of a programme is doing, from a fixed number of aggregate queries.
+"""How each pair of a programme is doing, from a fixed number of queries.
 
-One grouped query per table (matches, check-ins, survey responses), however many pairs
-the programme has: the dashboard, the alerts and the reminders all read this.
+The rules live here twice, side by side: :func:`judge` applies them to one pair in
+Python (alerts, reminders, the watch lists), :func:`pair_rules` states them in SQL so
+that the dashboard counts quiet, active and at-risk pairs inside the database. Tests
+hold the two to the same answers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, select
+from sqlalchemy import ColumnElement, and_, case, false, func, literal, null, or_, select
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.sql.expression import CTE, Subquery
 
 from tandem.records import CheckIn, Match, Participant, Programme, SurveyResponse
 
-from .settings import PULSES, CheckinSettings, pulse_opens_on, settings_of
+from .settings import PULSES, CheckinSettings, pulse_opens_on, pulse_schedule, settings_of
+from .sqldates import day_number, unix_day
 
 RUNNING = ("accepted", "active")
 # Pairs the figures count: everything that got past match day.
 COUNTED = ("accepted", "active", "closed", "rematched")
+PAIR_SURVEYS = (*PULSES, "end")
 
 
 @dataclass
@@ -58,42 +64,66 @@ class PairState:
         return moment.date() if moment else None
 
 
-def pair_states(
-    session: Session, tenant_id: int, programme: Programme, today: date
-) -> list[PairState]:
-    """Every counted pair of ``programme`` with the quiet / active / at-risk verdicts."""
+def _pair_figures(
+    tenant_id: int, programme_id: int, match_ids: list[int] | None = None, *, minutes: bool = False
+) -> tuple[Subquery, Subquery]:
+    """Check-ins and survey answers of a programme's pairs, one grouped row per pair.
+
+    Each reads one covering index (``checkins(tenant_id, match_id, met_on)``,
+    ``survey_responses(tenant_id, match_id, survey, satisfaction)``) for the programme's
+    matches only.
+    """
+    matches = select(Match.id).where(
+        Match.tenant_id == tenant_id, Match.programme_id == programme_id
+    )
+    if match_ids is not None:
+        matches = matches.where(Match.id.in_(match_ids))
+    # IN, not a join: SQLite then walks the index match by match, in order, and groups
+    # without sorting; a join let it scan the whole tenant's check-ins.
     checkins = (
         select(
-            CheckIn.match_id.label("match_id"),
-            func.count(CheckIn.id).label("n"),
-            func.sum(CheckIn.duration_minutes).label("minutes"),
+            CheckIn.match_id,
+            func.count().label("n_checkins"),
             func.max(CheckIn.met_on).label("last_met_on"),
+            # Not in the covering index: only read when asked for.
+            (func.sum(CheckIn.duration_minutes) if minutes else null()).label("minutes"),
         )
-        .join(Match, Match.id == CheckIn.match_id)
-        .where(CheckIn.tenant_id == tenant_id, Match.programme_id == programme.id)
+        .where(CheckIn.tenant_id == tenant_id, CheckIn.match_id.in_(matches))
         .group_by(CheckIn.match_id)
-        .subquery()
+        .subquery("pair_checkins")
     )
-    per_survey = [
-        func.sum(case((SurveyResponse.survey == name, 1), else_=0)).label(name)
-        for name in (*PULSES, "end")
-    ]
-    surveys = (
+    in_pulses = SurveyResponse.survey.in_(PULSES)
+    responses = (
         select(
-            SurveyResponse.match_id.label("match_id"),
-            func.min(case((SurveyResponse.survey.in_(PULSES), SurveyResponse.satisfaction))).label(
-                "min_satisfaction"
+            SurveyResponse.match_id,
+            func.min(case((in_pulses, SurveyResponse.satisfaction))).label("min_satisfaction"),
+            *(
+                func.sum(case((SurveyResponse.survey == name, 1), else_=0)).label(f"n_{name}")
+                for name in PAIR_SURVEYS
             ),
-            *per_survey,
         )
-        .join(Match, Match.id == SurveyResponse.match_id)
-        .where(SurveyResponse.tenant_id == tenant_id, Match.programme_id == programme.id)
+        .where(SurveyResponse.tenant_id == tenant_id, SurveyResponse.match_id.in_(matches))
         .group_by(SurveyResponse.match_id)
-        .subquery()
+        .subquery("pair_responses")
     )
+    return checkins, responses
+
+
+def pair_states(
+    session: Session,
+    tenant_id: int,
+    programme: Programme,
+    today: date,
+    *,
+    match_ids: Iterable[int] | None = None,
+) -> list[PairState]:
+    """Every counted pair of ``programme`` (or just ``match_ids``) with the quiet / active /
+    at-risk verdicts, in match order."""
+    wanted = list(match_ids) if match_ids is not None else None
+    checkins, responses = _pair_figures(tenant_id, programme.id, wanted, minutes=True)
     mentor = aliased(Participant)
     mentee = aliased(Participant)
-    rows = session.execute(
+    query = (
         select(
             Match.id,
             Match.status,
@@ -104,23 +134,26 @@ def pair_states(
             Match.started_at,
             Match.ended_at,
             Match.end_reason,
-            checkins.c.n,
+            checkins.c.n_checkins,
             checkins.c.minutes,
             checkins.c.last_met_on,
-            surveys.c.min_satisfaction,
-            *(surveys.c[name] for name in (*PULSES, "end")),
+            responses.c.min_satisfaction,
+            *(responses.c[f"n_{name}"] for name in PAIR_SURVEYS),
         )
         .join(mentor, mentor.id == Match.mentor_participant_id)
         .join(mentee, mentee.id == Match.mentee_participant_id)
         .outerjoin(checkins, checkins.c.match_id == Match.id)
-        .outerjoin(surveys, surveys.c.match_id == Match.id)
+        .outerjoin(responses, responses.c.match_id == Match.id)
         .where(
             Match.tenant_id == tenant_id,
             Match.programme_id == programme.id,
             Match.status.in_(COUNTED),
         )
         .order_by(Match.id)
-    ).all()
+    )
+    if wanted is not None:
+        query = query.where(Match.id.in_(wanted))
+    rows = session.execute(query).all()
     settings = settings_of(programme)
     states = []
     for row in rows:
@@ -138,11 +171,130 @@ def pair_states(
             minutes=int(row[10] or 0),
             last_met_on=row[11],
             min_satisfaction=row[12],
-            responses={name: int(row[13 + i] or 0) for i, name in enumerate((*PULSES, "end"))},
+            responses={name: int(row[13 + i] or 0) for i, name in enumerate(PAIR_SURVEYS)},
         )
         judge(state, programme, settings, today)
         states.append(state)
     return states
+
+
+def pair_table(tenant_id: int, programme_id: int) -> CTE:
+    """One row per counted pair: status, start/end/last-met, check-in and answer counts.
+
+    What :func:`pair_rules` reads; a materialised CTE, so that a statement may read it
+    more than once (the figures and both watch lists) for the price of one. A pair
+    starts when both accepted, else when it started (as :func:`~.settings.match_start`);
+    ``start_day`` and ``end_day`` are :func:`~.sqldates.unix_day` numbers.
+    """
+    checkins, responses = _pair_figures(tenant_id, programme_id)
+    return (
+        select(
+            Match.id.label("match_id"),
+            Match.status,
+            Match.mentee_participant_id,
+            Match.end_reason,
+            unix_day(func.coalesce(Match.accepted_at, Match.started_at)).label("start_day"),
+            unix_day(Match.ended_at).label("end_day"),
+            checkins.c.last_met_on,
+            func.coalesce(checkins.c.n_checkins, 0).label("n_checkins"),
+            responses.c.min_satisfaction,
+            *(
+                func.coalesce(responses.c[f"n_{name}"], 0).label(f"n_{name}")
+                for name in PAIR_SURVEYS
+            ),
+        )
+        .outerjoin(checkins, checkins.c.match_id == Match.id)
+        .outerjoin(responses, responses.c.match_id == Match.id)
+        .where(
+            Match.tenant_id == tenant_id,
+            Match.programme_id == programme_id,
+            Match.status.in_(COUNTED),
+        )
+        .cte("pairs")
+        .prefix_with("MATERIALIZED")
+    )
+
+
+@dataclass(frozen=True)
+class PairRules:
+    """:func:`judge` and the dashboard's per-pair sums, as SQL over a :func:`pair_table`."""
+
+    running: ColumnElement[bool]
+    active: ColumnElement[bool]
+    quiet: ColumnElement[bool]
+    at_risk: ColumnElement[bool]
+    # Pulse (and end) answers expected from both sides so far, and given (2 at most each).
+    expected: ColumnElement[int]
+    answered: ColumnElement[int]
+    # Days the pair has run (at least 1), for meetings per pair-month.
+    pair_days: ColumnElement[int]
+    last_day: ColumnElement[int]
+
+
+def pair_rules(
+    pairs: CTE, programme: Programme, settings: CheckinSettings, today: date
+) -> PairRules:
+    """The SQL form of :func:`judge` and of the dashboard's response-rate and pair-month
+    sums; every date cut-off is computed here and bound as a parameter."""
+    c = pairs.c
+    today_day = day_number(today)
+    last_day = unix_day(c.last_met_on)
+    start_day = c.start_day
+    running = c.status.in_(RUNNING)
+    reference = func.coalesce(last_day, start_day)
+    judged = and_(running, reference.is_not(None))
+    quiet = and_(judged, reference < today_day - settings.cadence_days - settings.grace_days)
+    active = and_(judged, last_day >= today_day - settings.cadence_days)
+
+    unanswered = []
+    expected: list[ColumnElement] = []
+    answered: list[ColumnElement] = []
+    window = settings.survey_window_days
+    for survey in settings.pulse_surveys:
+        fixed, after_start = pulse_schedule(programme, survey)
+        n = c[f"n_{survey}"]
+        if fixed is not None:
+            closed_by_today = literal(fixed + timedelta(days=window) <= today)
+            open_by_today = literal(fixed <= today)
+            opens_by_end = or_(c.end_day.is_(None), c.end_day >= day_number(fixed))
+        elif after_start is not None:
+            closed_by_today = start_day <= today_day - after_start - window
+            open_by_today = start_day <= today_day - after_start
+            opens_by_end = or_(c.end_day.is_(None), start_day + after_start <= c.end_day)
+        else:
+            continue
+        unanswered.append(and_(closed_by_today, n < 2))
+        due = and_(open_by_today, opens_by_end)
+        expected.append(case((due, 2), else_=0))
+        answered.append(case((due, _at_most_two(n)), else_=0))
+    closed = c.status == "closed"
+    expected.append(case((closed, 2), else_=0))
+    answered.append(case((closed, _at_most_two(c.n_end)), else_=0))
+    at_risk = and_(judged, or_(c.min_satisfaction <= 2, *unanswered, false()))
+
+    started = start_day.is_not(None)
+    end_day = func.coalesce(c.end_day, today_day)
+    return PairRules(
+        running=running,
+        active=active,
+        quiet=quiet,
+        at_risk=at_risk,
+        expected=case((started, _plus(expected)), else_=0),
+        answered=case((started, _plus(answered)), else_=0),
+        pair_days=case((~started, 0), (end_day - start_day < 1, 1), else_=end_day - start_day),
+        last_day=last_day,
+    )
+
+
+def _at_most_two(n: ColumnElement) -> ColumnElement:
+    return case((n > 2, 2), else_=n)
+
+
+def _plus(terms: list[ColumnElement]) -> ColumnElement:
+    total = terms[0]
+    for term in terms[1:]:
+        total = total + term
+    return total
 
 
 def judge(state: PairState, programme: Programme, settings: CheckinSettings, today: date) -> None:

@@ -118,17 +118,31 @@ def pulse_opens_on(programme: Programme, match: Match, survey: str) -> date | No
     day30 counts from the pair's start; midpoint is halfway through the programme (or
     day 90 of the pair when the programme has no end); close is two weeks before the end.
     """
+    fixed, days_after_start = pulse_schedule(programme, survey)
+    if fixed is not None:
+        return fixed
     start = match_start(match)
+    if days_after_start is None or start is None:
+        return None
+    return start + timedelta(days=days_after_start)
+
+
+def pulse_schedule(programme: Programme, survey: str) -> tuple[date | None, int | None]:
+    """How ``survey`` is placed: ``(day, None)`` on a fixed day of the programme,
+    ``(None, n)`` n days after each pair's start, ``(None, None)`` not at all.
+
+    The dashboard turns this into SQL; :func:`pulse_opens_on` into a date.
+    """
     if survey == "day30":
-        return start + timedelta(days=30) if start else None
+        return None, 30
     if survey == "midpoint":
         if programme.starts_on and programme.ends_on:
-            return programme.starts_on + (programme.ends_on - programme.starts_on) / 2
-        return start + timedelta(days=90) if start else None
+            return programme.starts_on + (programme.ends_on - programme.starts_on) / 2, None
+        return None, 90
     if survey == "close":
-        return (
-            programme.ends_on - timedelta(days=CLOSE_PULSE_LEAD_DAYS) if programme.ends_on else None
-        )
+        if programme.ends_on:
+            return programme.ends_on - timedelta(days=CLOSE_PULSE_LEAD_DAYS), None
+        return None, None
     raise ValueError(f"survey {survey!r} is not a pulse; need one of {PULSES}")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, ForeignKeyConstraint, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, ForeignKeyConstraint, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -121,6 +121,8 @@ class Match(TenantOwned, Timestamped, Base):
         _in("mentee_response", RESPONSES),
         CheckConstraint("mentor_participant_id <> mentee_participant_id", name="distinct_sides"),
         CheckConstraint("score >= 0 AND score <= 100", name="score_range"),
+        # The dashboard's pairs of a programme by status.
+        Index("ix_matches_tenant_programme_status", "tenant_id", "programme_id", "status"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import CheckConstraint, String, Text, UniqueConstraint
+from sqlalchemy import CheckConstraint, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from .base import Base, utcnow
@@ -43,6 +43,8 @@ class CheckIn(TenantOwned, Timestamped, Base):
         same_tenant_fk("match_id", "matches"),
         same_tenant_fk("logged_by_participant_id", "participants"),
         CheckConstraint("duration_minutes > 0 AND duration_minutes <= 1440", name="duration_range"),
+        # Covers the dashboard's per-pair count and last meeting, and check-ins by day.
+        Index("ix_checkins_tenant_match_met_on", "tenant_id", "match_id", "met_on"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,7 +72,22 @@ class SurveyResponse(TenantOwned, Base):
         CheckConstraint("confidence IS NULL OR confidence BETWEEN 1 AND 5", name="conf"),
         CheckConstraint("usefulness IS NULL OR usefulness BETWEEN 1 AND 5", name="useful"),
         CheckConstraint("goal_progress IS NULL OR goal_progress BETWEEN 0 AND 100", name="goal"),
-    )
+        # NULLs are distinct in a unique key, so the one above lets the enrolment survey
+        # (no match) be answered twice; this one holds it to one answer per participant.
+        Index(
+            "uq_survey_responses_enrolment_once",
+            "participant_id",
+            "survey",
+            unique=True,
+            sqlite_where=text("match_id IS NULL"),
+            postgresql_where=text("match_id IS NULL"),
+        ),
+        # Cover the dashboard: answers per pair, and answers per participant by survey.
+        Index("ix_survey_responses_tenant_match_survey", "tenant_id", "match_id", "survey",
+              "satisfaction"),
+        Index("ix_survey_responses_tenant_participant_survey", "tenant_id", "participant_id",
+              "survey", "confidence", "satisfaction"),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(primary_key=True)
     participant_id: Mapped[int] = mapped_column(index=True)

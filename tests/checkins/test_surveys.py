@@ -6,6 +6,7 @@ from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tandem.checkins import (
@@ -17,6 +18,7 @@ from tandem.checkins import (
     answer_survey,
     close_pair,
     open_surveys,
+    surveys,
 )
 from tandem.records import SurveyResponse
 from tests.support.checkins_factory import NOW, World
@@ -78,6 +80,45 @@ def test_the_enrolment_baseline_is_once_per_programme(session: Session, world: W
             baseline,
             programme_id=world.programme.id,
         )
+
+
+def test_the_database_holds_the_enrolment_baseline_to_one_answer(
+    session: Session, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two requests that both pass the "answered already?" check: the second one meets
+    the partial unique index (participant, survey) WHERE match_id IS NULL, and is told
+    so, without spoiling the caller's transaction."""
+    pair, tenant = world.pair, world.tenant.id
+    baseline = SurveyAnswer(confidence=2)
+    answer_survey(
+        session, tenant, pair.mentee.id, "enrolment", baseline, programme_id=world.programme.id
+    )
+    session.commit()
+    monkeypatch.setattr(surveys, "_existing", lambda *args: None)  # the race: both saw none
+    with pytest.raises(AlreadyAnswered):
+        answer_survey(
+            session, tenant, pair.mentee.id, "enrolment", SurveyAnswer(confidence=5),
+            programme_id=world.programme.id,
+        )  # fmt: skip
+    session.commit()
+    answers = session.scalars(
+        select(SurveyResponse.confidence).where(SurveyResponse.survey == "enrolment")
+    ).all()
+    assert answers == [2]
+    # Bypassing the service as well: the database itself refuses the second row.
+    session.add(
+        SurveyResponse(tenant_id=tenant, participant_id=pair.mentee_participant.id,
+                       survey="enrolment", confidence=4)
+    )  # fmt: skip
+    with pytest.raises(IntegrityError):
+        session.flush()
+    session.rollback()
+    # Pair surveys are unaffected: each person answers once per pair, not once overall.
+    session.add(
+        SurveyResponse(tenant_id=tenant, participant_id=pair.mentee_participant.id,
+                       match_id=pair.match.id, survey="day30", satisfaction=4, confidence=4)
+    )  # fmt: skip
+    session.flush()
 
 
 @pytest.mark.parametrize(
