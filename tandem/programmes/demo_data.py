@@ -14,6 +14,7 @@ from datetime import date, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tandem.checkins.demo import seed_previous_cohort
 from tandem.records import Identity, Member, Participant, Programme, Tenant, utcnow
 
 from .templates import FORMATS, GOALS, LANGUAGES, SKILLS, STYLES, VALUES, template
@@ -160,6 +161,7 @@ def seed_demo(session: Session, *, seed: int = 2026) -> Tenant:
             )
         )
     session.flush()
+    seed_previous_cohort(session, tenant.id)
     return tenant
 
 

@@ -13,9 +13,10 @@ import pytest
 from sqlalchemy import select
 
 from tandem import records
+from tandem.checkins.demo import PREVIOUS_NAME
 from tandem.lti_tool.app import create_app
 from tandem.programmes import seed_demo
-from tandem.records import Match
+from tandem.records import Match, Programme
 from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET_KEY
 from tests.support.browser import chromium_page, live_server, screenshot
 
@@ -111,6 +112,14 @@ def test_coordinator_to_accepted_match(app_config: dict, tmp_path: Path) -> None
         screenshot(page, "matchday-06-accepted")
 
     with app.app_context():
-        match = records.get_session().scalars(select(Match).where(Match.status != "draft")).one()
+        match = (
+            records.get_session()
+            .scalars(
+                select(Match)
+                .join(Programme, Programme.id == Match.programme_id)
+                .where(Match.status != "draft", Programme.name != PREVIOUS_NAME)
+            )
+            .one()
+        )
         assert match.mentee_response == "accepted" and match.mentor_response == "pending"
     records.get_database(app).dispose()

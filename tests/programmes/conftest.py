@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from tandem.checkins.demo import PREVIOUS_NAME
 from tandem.programmes import Actor, seed_demo
 from tandem.programmes.demo_data import _answers
 from tandem.records import Member, Participant, Programme, Tenant
@@ -43,7 +44,9 @@ def answers(role: str, seed: int = 1) -> dict:
 def demo(session: Session) -> Demo:
     tenant = seed_demo(session)
     coordinator = new_member(session, tenant.id, "Cora Ordinator")
-    programme = session.scalars(select(Programme).where(Programme.tenant_id == tenant.id)).one()
+    programme = session.scalars(
+        select(Programme).where(Programme.tenant_id == tenant.id, Programme.name != PREVIOUS_NAME)
+    ).one()
     participants = session.scalars(
         select(Participant).where(Participant.programme_id == programme.id).order_by(Participant.id)
     ).all()
