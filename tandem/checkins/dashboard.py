@@ -150,33 +150,32 @@ def cohort_figures(
     # Answers by survey and, in the same pass, each answer's change from the person's
     # enrolment baseline (one per participant: a partial unique index holds it).
     baseline = aliased(SurveyResponse)
-    change = SurveyResponse.confidence - (
-        select(baseline.confidence)
-        .where(
-            baseline.tenant_id == tenant_id,
-            baseline.participant_id == SurveyResponse.participant_id,
-            baseline.survey == "enrolment",
-            baseline.match_id.is_(None),
-        )
-        .scalar_subquery()
-    )
-    in_programme = (
-        select(Participant.id)
-        .where(Participant.tenant_id == tenant_id, Participant.programme_id == programme.id)
-        .scalar_subquery()
-    )
+    answer = SurveyResponse
     by_survey = session.execute(
         select(
-            SurveyResponse.survey,
-            func.avg(SurveyResponse.satisfaction),
-            func.avg(SurveyResponse.confidence),
-            func.count(SurveyResponse.satisfaction),
-            func.avg(case((SurveyResponse.survey != "enrolment", change))),
+            answer.survey,
+            func.avg(answer.satisfaction),
+            func.avg(answer.confidence),
+            func.count(answer.satisfaction),
+            func.avg(case((answer.survey != "enrolment", answer.confidence - baseline.confidence))),
+        )
+        .outerjoin(
+            baseline,
+            (baseline.tenant_id == tenant_id)
+            & (baseline.participant_id == answer.participant_id)
+            & (baseline.survey == "enrolment")
+            & baseline.match_id.is_(None),
         )
         .where(
-            SurveyResponse.tenant_id == tenant_id, SurveyResponse.participant_id.in_(in_programme)
+            answer.tenant_id == tenant_id,
+            # IN, not a join: SQLite walks the programme's participants, not the tenant's answers.
+            answer.participant_id.in_(
+                select(Participant.id).where(
+                    Participant.tenant_id == tenant_id, Participant.programme_id == programme.id
+                )
+            ),
         )
-        .group_by(SurveyResponse.survey)
+        .group_by(answer.survey)
     ).all()
     n_sat = sum(n for survey, _, _, n, _ in by_survey if survey in PULSES)
     figures.satisfaction = (

@@ -20,8 +20,8 @@ from tandem.checkins import (
     open_surveys,
     surveys,
 )
-from tandem.records import SurveyResponse
-from tests.support.checkins_factory import NOW, World
+from tandem.records import Database, SurveyResponse, make_engine, migrate
+from tests.support.checkins_factory import NOW, World, make_world
 
 PULSE = SurveyAnswer(satisfaction=4, usefulness=5, confidence=3, comment="Helpful")
 
@@ -159,3 +159,22 @@ def test_only_the_pair_answers(session: Session, world: World) -> None:
     with pytest.raises(NotAllowed):
         answer_survey(session, world.tenant.id, world.coordinator.id, "day30", PULSE,
                       match_id=pair.match.id)  # fmt: skip
+
+
+def test_the_migration_keeps_the_first_of_two_enrolment_answers(empty_database_url: str) -> None:
+    """A database that took a second enrolment answer before 0006 still upgrades."""
+    engine = make_engine(empty_database_url)
+    migrate.upgrade(engine, "0005")
+    database = Database(empty_database_url)
+    with database.transaction() as session:
+        world = make_world(session)
+        participant_id = world.pair.mentee_participant.id
+        for confidence in (2, 5):
+            session.add(SurveyResponse(tenant_id=world.tenant.id, participant_id=participant_id,
+                                       survey="enrolment", confidence=confidence))  # fmt: skip
+            session.flush()
+    migrate.upgrade(engine)
+    with database.sessionmaker() as session:
+        assert session.scalars(select(SurveyResponse.confidence)).all() == [2]
+    database.dispose()
+    engine.dispose()

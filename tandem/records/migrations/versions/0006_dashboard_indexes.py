@@ -5,7 +5,8 @@ Revises: 0005
 Create Date: 2026-11-27 10:00:00
 
 The enrolment survey has no match, and NULLs are distinct in the unique key
-(participant_id, survey, match_id): a partial unique index holds it to one answer.
+(participant_id, survey, match_id): a partial unique index holds it to one answer. A
+database that already took a second answer (the race this closes) keeps the first.
 """
 
 from collections.abc import Sequence
@@ -35,6 +36,11 @@ def upgrade() -> None:
         "ix_survey_responses_tenant_participant_survey",
         "survey_responses",
         ["tenant_id", "participant_id", "survey", "confidence", "satisfaction"],
+    )
+    op.execute(
+        "DELETE FROM survey_responses WHERE match_id IS NULL AND id NOT IN ("
+        " SELECT min(id) FROM survey_responses WHERE match_id IS NULL"
+        " GROUP BY participant_id, survey)"
     )
     op.create_index(
         "uq_survey_responses_enrolment_once",
