@@ -215,12 +215,12 @@ def _run_mentoring(
         raise InvalidInputError(f"Matching could not run: {exc}") from exc
     result = matcher.result_
     say(f"writing {sum(1 for p in result.pairs if not p.fixed)} draft pairs")
+    new_pairs = [pair for pair in result.pairs if not pair.fixed]
+    explanations = matcher.explain_pairs(new_pairs) if new_pairs else []
     rows = []
-    for pair in result.pairs:
-        if pair.fixed:
-            continue
+    for pair, explanation in zip(new_pairs, explanations, strict=True):
         mentee, mentor = roster.mentees[pair.mentee], roster.mentors[pair.mentor]
-        factors = factor_dicts(matcher.explain(pair.mentee, pair.mentor).factors)
+        factors = factor_dicts(explanation.factors)
         if pair.slot is not None:
             factors.insert(0, _slot_factor(pair.slot))
         group = f"mentor-{mentor.id}" if roster.programme.kind == "group" else None
@@ -299,14 +299,16 @@ def _run_peer(
     result = matcher.result_
     groups = result.groups or tuple((p.mentee, p.mentor) for p in result.pairs)
     scores = {(p.mentee, p.mentor): p.score for p in result.pairs}
+    members = [
+        (number, group[0], other) for number, group in enumerate(groups) for other in group[1:]
+    ]
+    explanations = matcher.explain_pairs([(other, anchor) for _n, anchor, other in members])
     rows = []
-    for number, group in enumerate(groups):
-        anchor = group[0]
-        for other in group[1:]:
-            score = scores.get((anchor, other), scores.get((other, anchor), 0.0))
-            factors = factor_dicts(matcher.explain(other, anchor).factors)
-            key = f"peer-{number}" if len(group) > 2 else None
-            rows.append(_draft_row(roster, pool[anchor].id, pool[other].id, score, factors, key))
+    for (number, anchor, other), explanation in zip(members, explanations, strict=True):
+        score = scores.get((anchor, other), scores.get((other, anchor), 0.0))
+        key = f"peer-{number}" if len(groups[number]) > 2 else None
+        factors = factor_dicts(explanation.factors)
+        rows.append(_draft_row(roster, pool[anchor].id, pool[other].id, score, factors, key))
     created = _insert_drafts(session, rows)
     # Map unmatched indices back onto the full pool for reasons.
     full = {p.id: i for i, p in enumerate(roster.mentees)}
