@@ -148,9 +148,11 @@ def run(url: str, n_participants: int, n_checkins: int, repeat: int, seed: int) 
     p50 = statistics.median(timings) * 1000
     p95 = statistics.quantiles(timings, n=20)[-1] * 1000
     database.dispose()
+    # The 1-minute load average: on a shared machine the figures mean little without it.
     return (f"{database.engine.dialect.name}, participants={n_participants}, "
             f"checkins={n_checkins}, p50_ms={p50:.1f}, p95_ms={p95:.1f}, "
-            f"queries={max(queries)} (min {min(queries)})")  # fmt: skip
+            f"queries={max(queries)} (min {min(queries)}), "
+            f"load={os.getloadavg()[0]:.2f}")  # fmt: skip
 
 
 def main() -> None:

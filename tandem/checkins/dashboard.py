@@ -2,10 +2,10 @@
 
 Whatever the programme's size, each cohort's figures are counted inside the database
 (:func:`cohort_figures`): participants by role, one row of conditional aggregates over
-the pairs (:func:`~tandem.checkins.health.pair_rules`), the median wait for a match,
-survey answers by survey, paired confidence change by survey, and check-ins by day. The
-same again for the previous cohort; then the first quiet and at-risk pairs (a LIMIT, not
-the whole programme), their states, the open alerts and the names of the pairs shown.
+the pairs (:func:`~tandem.checkins.health.pair_rules`, which also yields the first quiet
+and at-risk pairs: a LIMIT, not the whole programme), the median wait for a match, answers
+and confidence change by survey, and check-ins by day. The same again for the previous
+cohort; then the listed pairs' states, the open alerts and the names of the pairs shown.
 Private notes are never read.
 """
 
@@ -38,6 +38,10 @@ from .surveys import SURVEY_TITLES
 STAGES = ("enrolment", *PULSES, "end")
 DAYS_PER_MONTH = 30.44
 WATCH_LIMIT = 50
+# Built once: an alias adapts its columns on first use, which costs more than the query.
+_BASELINE = aliased(SurveyResponse)
+_MENTOR, _MENTEE = aliased(Participant), aliased(Participant)
+_MENTOR_MEMBER, _MENTEE_MEMBER = aliased(Member), aliased(Member)
 
 
 @dataclass
@@ -149,8 +153,7 @@ def cohort_figures(
 
     # Answers by survey and, in the same pass, each answer's change from the person's
     # enrolment baseline (one per participant: a partial unique index holds it).
-    baseline = aliased(SurveyResponse)
-    answer = SurveyResponse
+    baseline, answer = _BASELINE, SurveyResponse
     by_survey = session.execute(
         select(
             answer.survey,
@@ -290,7 +293,7 @@ def _pair_sums(
 
 def _median_days_to_match(session: Session, tenant_id: int, programme_id: int) -> float | None:
     """The median days from the mentee's enrolment to the pair's acceptance (one row out)."""
-    mentee = aliased(Participant)
+    mentee = _MENTEE
     waits = (
         select(days_between(Match.accepted_at, mentee.enrolled_at).label("wait"))
         .join(mentee, mentee.id == Match.mentee_participant_id)
@@ -358,8 +361,7 @@ def programme_dashboard(
         .limit(200)
     ).all()
     flagged_matches = {a.match_id for a in alerts if a.match_id}
-    mentor_p, mentee_p = aliased(Participant), aliased(Participant)
-    mentor_m, mentee_m = aliased(Member), aliased(Member)
+    mentor_p, mentee_p, mentor_m, mentee_m = _MENTOR, _MENTEE, _MENTOR_MEMBER, _MENTEE_MEMBER
     pair_names: dict[int, tuple[str, str]] = {}
     wanted_matches = flagged_matches | set(watched)
     if wanted_matches:

@@ -25,6 +25,8 @@ RUNNING = ("accepted", "active")
 # Pairs the figures count: everything that got past match day.
 COUNTED = ("accepted", "active", "closed", "rematched")
 PAIR_SURVEYS = (*PULSES, "end")
+# Built once: an alias adapts its columns on first use, which costs more than the query.
+_MENTOR, _MENTEE = aliased(Participant), aliased(Participant)
 
 
 @dataclass
@@ -121,8 +123,7 @@ def pair_states(
     at-risk verdicts, in match order."""
     wanted = list(match_ids) if match_ids is not None else None
     checkins, responses = _pair_figures(tenant_id, programme.id, wanted, minutes=True)
-    mentor = aliased(Participant)
-    mentee = aliased(Participant)
+    mentor, mentee = _MENTOR, _MENTEE
     query = (
         select(
             Match.id,
