@@ -8,7 +8,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from .assign import solve_assigned
+from .assign import DEFAULT_TOL, solve_assigned
 from .candidates import (
     CachedSource,
     Candidates,
@@ -51,6 +51,7 @@ def solve(
     min_group_size: int | None = None,
     candidates: int | None = DEFAULT_CANDIDATES,
     spread: float = 1.5,
+    tol: float = DEFAULT_TOL,
 ) -> MatchResult:
     """Match mentees (rows) to mentors (columns) from a score matrix.
 
@@ -79,6 +80,11 @@ def solve(
             "stable", the first proposal list is at least ``STABLE_LIST`` (64)
             long and is extended lazily when a mentee exhausts it.
         spread: For "shortlist", how far past its share a mentor may be listed.
+        tol: For "assigned": the relative proven gap ``(bound - total) / bound``
+            at which column generation stops (default 1e-4, i.e. 0.01%). ``0``
+            keeps pricing until no left-out pair improves the solution (exact
+            up to the thousandths the flow solves in, within ``MAX_ROUNDS``).
+            The bound is a true upper bound whatever ``tol`` is.
 
     Returns:
         A :class:`MatchResult`. For "assigned", ``bound`` is an upper bound on
@@ -95,7 +101,7 @@ def solve(
     shape = mat.shape
     caps = check_capacities(capacities, shape[1])
     mask = check_forbidden(forbidden, shape)
-    _check_options(mode, objective, k, candidates, spread, min_group_size)
+    _check_options(mode, objective, k, candidates, spread, min_group_size, tol)
     fixed_arr = check_pairs(fixed, shape, "fixed")
     pref_source = None
     if preferences is not None:
@@ -118,10 +124,11 @@ def solve(
         min_group_size=min_group_size,
         candidates=candidates,
         spread=spread,
+        tol=tol,
     )
 
 
-def _check_options(mode, objective, k, candidates, spread, min_group_size) -> None:
+def _check_options(mode, objective, k, candidates, spread, min_group_size, tol=DEFAULT_TOL) -> None:
     if mode not in MODES:
         raise InputError(f"mode is {mode!r}; need one of {', '.join(MODES)}")
     if objective not in OBJECTIVES:
@@ -134,6 +141,8 @@ def _check_options(mode, objective, k, candidates, spread, min_group_size) -> No
         raise InputError(f"spread is {spread!r}; need a number >= 1")
     if min_group_size is not None and min_group_size < 1:
         raise InputError(f"min_group_size is {min_group_size!r}; need a positive integer")
+    if isinstance(tol, bool) or not isinstance(tol, int | float | np.floating) or not 0 <= tol < 1:
+        raise InputError(f"tol is {tol!r}; need a number from 0 up to (not including) 1")
 
 
 def solve_source(
@@ -149,6 +158,7 @@ def solve_source(
     min_group_size: int | None = None,
     candidates: int | None = DEFAULT_CANDIDATES,
     spread: float = 1.5,
+    tol: float = DEFAULT_TOL,
 ) -> MatchResult:
     """Solve from a :class:`ScoreSource` (rows produced on demand); see :func:`solve`.
 
@@ -201,7 +211,7 @@ def solve_source(
         s = np.zeros(0)
     elif mode == "assigned":
         cand = pre if pre is not None else build_candidates(sub, kk)
-        out = solve_assigned(sub, cand, caps, objective, min_group_size)
+        out = solve_assigned(sub, cand, caps, objective, min_group_size, tol)
         r, c, s, bound, stats = out.rows, out.cols, out.score, out.bound, out.stats
     elif mode == "stable":
         cand = pre if pre is not None else build_candidates(sub_pref or sub, kk)

@@ -26,7 +26,7 @@ __all__ = ["AssignOutcome", "solve_assigned"]
 SCALE = 1000  # scores are solved as integers in thousandths of a point
 MAX_ROUNDS = 8  # column-generation rounds; the bound stays valid if we stop early
 ADD_PER_ROW = 8  # improving left-out pairs added per priced mentee per round
-GAP_TOL = 1e-6  # stop column generation once the proven relative gap is below this
+DEFAULT_TOL = 1e-4  # stop column generation once the proven relative gap is at most this
 
 
 @dataclass
@@ -41,9 +41,19 @@ class AssignOutcome:
 
 
 def _lex_solve(
-    source: ScoreSource, cand: Candidates, caps: np.ndarray, participation: bool
+    source: ScoreSource,
+    cand: Candidates,
+    caps: np.ndarray,
+    participation: bool,
+    tol: float = DEFAULT_TOL,
 ) -> AssignOutcome:
-    """Max score, or (if ``participation``) max count then score, by column generation."""
+    """Max score, or (if ``participation``) max count then score, by column generation.
+
+    Stops once ``bound - total <= tol * bound`` (the proven relative gap), when
+    no left-out pair improves, or after ``MAX_ROUNDS``. With participation the
+    gap only counts once the bound proves no matching has more pairs (the
+    bound, offset by ``big`` per pair, is below one more pair's offset).
+    """
     n, m = cand.n, cand.m
     slots = int(min(n, caps.sum()))
     big = (100 * SCALE * slots + 1) if participation else 0
@@ -109,8 +119,13 @@ def _lex_solve(
             stats["added_edges"] += added
         bound_now = float(u.sum() + (caps * (shift + big_f)).sum()) - big_f * int(chosen.sum())
         got = float(s[chosen].sum())
-        # Stop when nothing improves, or the proven gap is already negligible.
-        if added == 0 or stats["rounds"] >= MAX_ROUNDS or bound_now - got <= GAP_TOL * abs(got):
+        stats.setdefault("round_gaps", []).append(
+            float(f"{max(0.0, bound_now - got) / bound_now:.3g}") if bound_now > 0 else 0.0
+        )
+        # Stop when nothing improves, or the proven gap is within the tolerance.
+        count_proven = not participation or bound_now < big_f
+        close = count_proven and bound_now - got <= tol * bound_now
+        if added == 0 or stats["rounds"] >= MAX_ROUNDS or close:
             break
     bound_w = float(u.sum() + (caps * (shift + big_f)).sum())
     k_matched = int(chosen.sum())
@@ -167,7 +182,9 @@ def _source_side(n: int, m: int, rows: np.ndarray, cols: np.ndarray, caps: np.nd
     return seen[:n], seen[n : n + m]
 
 
-def _fair(source: ScoreSource, cand: Candidates, caps: np.ndarray) -> AssignOutcome:
+def _fair(
+    source: ScoreSource, cand: Candidates, caps: np.ndarray, tol: float = DEFAULT_TOL
+) -> AssignOutcome:
     """Maximise the lowest pair score among max-participation matchings, then the total.
 
     The threshold is found on the candidate graph by binary search on maximum
@@ -176,7 +193,7 @@ def _fair(source: ScoreSource, cand: Candidates, caps: np.ndarray) -> AssignOutc
     outside the cut could break it, and those (found in one pass over just
     those rows) are added and the search repeated.
     """
-    first = _lex_solve(source, cand, caps, participation=True)
+    first = _lex_solve(source, cand, caps, participation=True, tol=tol)
     target = len(first.rows)
     if target == 0:
         return first
@@ -213,7 +230,7 @@ def _fair(source: ScoreSource, cand: Candidates, caps: np.ndarray) -> AssignOutc
     keep = cand.score >= t
     outside = np.where(cand.outside < t, -np.inf, cand.outside)
     sub = Candidates(n, m, cand.rows[keep], cand.cols[keep], cand.score[keep], outside)
-    out = _lex_solve(ThresholdSource(source, t), sub, caps, participation=True)
+    out = _lex_solve(ThresholdSource(source, t), sub, caps, participation=True, tol=tol)
     out.stats["threshold"] = t
     out.stats["participation_target"] = target
     out.stats["threshold_checks"] = checks
@@ -227,13 +244,14 @@ def solve_assigned(
     caps: np.ndarray,
     objective: str,
     min_group_size: int | None = None,
+    tol: float = DEFAULT_TOL,
 ) -> AssignOutcome:
     """Solve ``assigned`` mode for one objective; see :func:`tandem.matching.solve`."""
     caps = caps.copy()
     if objective == "fair":
-        out = _fair(source, cand, caps)
+        out = _fair(source, cand, caps, tol)
     else:
-        out = _lex_solve(source, cand, caps, participation=objective == "max_participation")
+        out = _lex_solve(source, cand, caps, objective == "max_participation", tol)
     if not min_group_size or min_group_size <= 1:
         return out
     # Minimum group size is not a flow constraint: close under-filled mentors and
@@ -249,9 +267,9 @@ def solve_assigned(
         caps[worst] = 0
         closed += len(worst)
         if objective == "fair":
-            out = _fair(source, cand, caps)
+            out = _fair(source, cand, caps, tol)
         else:
-            out = _lex_solve(source, cand, caps, objective == "max_participation")
+            out = _lex_solve(source, cand, caps, objective == "max_participation", tol)
     out.bound = bound
     out.stats["closed_mentors"] = closed
     return out

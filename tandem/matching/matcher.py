@@ -9,7 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import maximum_bipartite_matching
 
-from .api import DEFAULT_CANDIDATES, _check_options, solve_peer, solve_source
+from .api import DEFAULT_CANDIDATES, DEFAULT_TOL, _check_options, solve_peer, solve_source
 from .candidates import ScoreSource
 from .errors import InputError, QuestionnaireError
 from .explain import Explanation, explain, explain_pairs
@@ -56,6 +56,9 @@ class Matcher:
         group_size: For "peer": 2 for pairs, more for groups.
         candidates: Mentors kept per mentee before pricing (None: all).
         spread: Shortlist spread (see :func:`tandem.matching.solve`).
+        tol: For "assigned": stop improving once the proven relative gap
+            ``(bound - total) / bound`` is at most this (default 1e-4, 0.01%;
+            0 for as exact as pricing gets). See :func:`tandem.matching.solve`.
     """
 
     def __init__(
@@ -70,6 +73,7 @@ class Matcher:
         group_size: int = 2,
         candidates: int | None = DEFAULT_CANDIDATES,
         spread: float = 1.5,
+        tol: float = DEFAULT_TOL,
     ):
         self.questionnaire = questionnaire
         self.kind = kind
@@ -80,6 +84,7 @@ class Matcher:
         self.group_size = group_size
         self.candidates = candidates
         self.spread = spread
+        self.tol = tol
 
     def fit(
         self,
@@ -112,7 +117,13 @@ class Matcher:
         if self.kind not in KINDS:
             raise InputError(f"kind is {self.kind!r}; need one of {', '.join(KINDS)}")
         _check_options(
-            self.mode, self.objective, self.k, self.candidates, self.spread, self.min_group_size
+            self.mode,
+            self.objective,
+            self.k,
+            self.candidates,
+            self.spread,
+            self.min_group_size,
+            self.tol,
         )
         if self.kind == "peer":
             return self._fit_peer(mentees, excluded)
@@ -141,6 +152,7 @@ class Matcher:
             min_group_size=self.min_group_size if self.kind == "group" else None,
             candidates=self.candidates,
             spread=self.spread,
+            tol=self.tol,
         )
         if self.kind == "flash" and self.mode == "assigned":
             result = self._schedule(result, slots_q)

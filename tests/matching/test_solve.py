@@ -68,7 +68,7 @@ def check_feasible(res, scores, caps, forbidden):
 @given(instances(), st.sampled_from(["max_score", "max_participation", "fair"]))
 def test_assigned_matches_brute_force(inst, objective):
     scores, caps, forbidden = inst
-    res = solve(scores, caps, objective=objective, forbidden=forbidden)
+    res = solve(scores, caps, objective=objective, forbidden=forbidden, tol=0)
     check_feasible(res, scores, caps, forbidden)
     best = brute(scores, caps, forbidden, objective)
     r, _, s = res.arrays()
@@ -170,13 +170,22 @@ def test_pruned_candidates_still_reach_the_optimum_and_a_valid_bound(objective):
     # Popular mentors: everyone's top few are the same, so top-3 pruning is not enough.
     scores = np.clip(rng.normal(50, 10, (n, m)) + np.linspace(40, 0, m)[None, :], 0, 100)
     caps = np.full(m, 2)
-    res = solve(scores, caps, objective=objective, candidates=3)
+    res = solve(scores, caps, objective=objective, candidates=3, tol=0)
     rows, cols = linear_sum_assignment(np.repeat(scores, 2, axis=1), maximize=True)
     opt = np.repeat(scores, 2, axis=1)[rows, cols].sum()
     assert res.stats["priced_rows"] > 0  # the pruning mattered and pricing ran
     assert res.total == pytest.approx(opt, abs=0.0005 * n)
     assert res.bound >= opt - 1e-6
     assert res.gap < 1e-4
+    # A looser tolerance stops earlier, but the bound stays a true bound and the
+    # gap it proves is within the tolerance.
+    for tol in (1e-4, 1e-2):
+        loose = solve(scores, caps, objective=objective, candidates=3, tol=tol)
+        assert loose.bound >= opt - 1e-6
+        assert loose.total <= opt + 1e-6
+        assert loose.gap <= tol
+        assert loose.stats["rounds"] <= res.stats["rounds"]
+        assert len(loose.pairs) == len(res.pairs)
 
 
 def test_sparse_input_treats_missing_entries_as_not_candidates():
@@ -273,6 +282,8 @@ def test_peer_groups_cover_the_pool():
         (np.ones((2, 2)), [1, 1], {"objective": "max_happiness"}, "objective"),
         (np.ones((2, 2)), [1, 1], {"mode": "shortlist", "k": 0}, "k is 0"),
         (np.ones((2, 2)), [1, 1], {"fixed": [(5, 0)]}, "fixed has a mentee index"),
+        (np.ones((2, 2)), [1, 1], {"tol": -0.1}, "tol is -0.1"),
+        (np.ones((2, 2)), [1, 1], {"tol": 1.0}, "tol is 1.0"),
     ],
 )
 def test_bad_input_gets_a_clear_value_error(scores, caps, kwargs, message):
@@ -333,8 +344,8 @@ def test_fair_threshold_on_pruned_candidates_matches_the_full_graph():
         scores = np.round(rng.uniform(0, 100, (n, m)))
         forbidden = rng.random((n, m)) < 0.5
         caps = rng.integers(1, 3, m)
-        full = solve(scores, caps, objective="fair", forbidden=forbidden, candidates=None)
-        pruned = solve(scores, caps, objective="fair", forbidden=forbidden, candidates=1)
+        full = solve(scores, caps, objective="fair", forbidden=forbidden, candidates=None, tol=0)
+        pruned = solve(scores, caps, objective="fair", forbidden=forbidden, candidates=1, tol=0)
         assert len(pruned.pairs) == len(full.pairs)
         assert pruned.lowest == full.lowest
         assert pruned.total == pytest.approx(full.total, abs=1e-6)
