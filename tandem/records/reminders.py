@@ -10,7 +10,8 @@ from sqlalchemy.orm import Mapped, mapped_column
 from .base import Base, utcnow
 from .mixins import TenantOwned, same_tenant_fk
 
-REMINDER_KINDS = ("checkin_due", "survey_open", "quiet_nudge")
+# match_proposed: a published or requested match waits for this member's answer.
+REMINDER_KINDS = ("checkin_due", "survey_open", "quiet_nudge", "match_proposed")
 
 
 class SentReminder(TenantOwned, Base):
