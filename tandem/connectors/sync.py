@@ -29,7 +29,8 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import insert, select, update
+from sqlalchemy import ARRAY, any_, bindparam, insert, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from tandem.members import PersonRecord, find_members, link_members
@@ -136,6 +137,17 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
+def _one_of(session: Session, column: Any, values: list[Any]) -> Any:
+    """``column IN values``; on PostgreSQL ``column = ANY(array)``, one parameter.
+
+    psycopg parses every placeholder of a statement on the client, and hundreds of them
+    per batch showed up in the profile; one array parameter costs nothing to parse.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
 def _same(person: PersonRecord, row: Any) -> bool:
     """Whether linking ``person`` would leave the stored member ``row`` as it is
     (:func:`tandem.members.apply_profile`'s rule: empty fields of the record change nothing)."""
@@ -175,6 +187,7 @@ class _Writer:
         # A full run remembers the enrolments it saw (ids of rows that existed before
         # it; rows it creates are recognised by created_at) to end the others.
         self.seen_enrolments: set[int] = set()
+        self.source_known: bool | None = None  # whether the source has any identity yet
 
     # -- members ---------------------------------------------------------------
 
@@ -224,6 +237,19 @@ class _Writer:
         batch); the rest go through ``link_members`` as before. A full run still stamps
         their identities, since the reconcile relies on the stamp.
         """
+        if self.source_known is None:
+            # Before the source's first identity (an initial load) nothing can be
+            # unchanged: skip the query for the whole run.
+            self.source_known = (
+                session.scalar(
+                    select(Identity.id)
+                    .where(Identity.tenant_id == self.tenant_id, Identity.source == self.source)
+                    .limit(1)
+                )
+                is not None
+            )
+        if not self.source_known:
+            return set()
         repeated = Counter(p.external_id for p in people)
         simple = [
             p
@@ -249,7 +275,7 @@ class _Writer:
                 .where(
                     Identity.tenant_id == self.tenant_id,
                     Identity.source == self.source,
-                    Identity.external_id.in_(ids[start : start + _IN_CHUNK]),
+                    _one_of(session, Identity.external_id, ids[start : start + _IN_CHUNK]),
                 )
             )
             stored.update((row.external_id, row) for row in rows)
@@ -263,7 +289,7 @@ class _Writer:
             for start in range(0, len(seen), _IN_CHUNK):
                 session.execute(
                     update(Identity)
-                    .where(Identity.id.in_(seen[start : start + _IN_CHUNK]))
+                    .where(_one_of(session, Identity.id, seen[start : start + _IN_CHUNK]))
                     .values(last_seen_at=self.seen_at)
                     .execution_options(synchronize_session=False)
                 )
@@ -640,12 +666,16 @@ def sync(
             with database.transaction() as session:
                 yield session
 
+    planner = _PlannerStatistics(database, result) if dry_session is None else None
+
     def run_phase(name: str, items: Iterable[Any], write: Callable[[Session, list], None]) -> None:
         done = 0
         for chunk in _batches(items, batch_size):
             with batch() as session:
                 write(session, chunk)
             done += len(chunk)
+            if planner is not None:
+                planner.after_batch(name)
             if progress is not None:
                 progress(name, done)
 
@@ -689,6 +719,39 @@ def sync(
     result.cursor_after = cursor
     _finish(database, run_id, result, cursor=cursor)
     return result
+
+
+class _PlannerStatistics:
+    """Keeps PostgreSQL's planner statistics in step while a run loads many rows.
+
+    Loading into tables that were (nearly) empty, PostgreSQL keeps planning for the
+    empty tables until autovacuum's next round, up to a minute later: the statements of
+    each batch and the foreign-key checks of every inserted row then scan whole tables,
+    and a first sync slowed from seconds to minutes in benchmarks/sync.py. ``ANALYZE``
+    after the rows added double (500, 1,000, 2,000...) costs a few analyses a run and
+    invalidates those plans. It is only a hint: a role that may not analyze is ignored.
+    """
+
+    TABLES = {
+        "members": "members, identities",
+        "courses": "courses, enrolments, identities, members",
+        "learning records": "learning_records",
+    }
+
+    def __init__(self, database: Database, result: SyncResult) -> None:
+        self.database, self.result = database, result
+        self.enabled = database.engine.dialect.name == "postgresql"
+        self.next_at = DEFAULT_BATCH_SIZE
+
+    def after_batch(self, phase: str) -> None:
+        if not self.enabled or self.result.added < self.next_at:
+            return
+        self.next_at = self.result.added * 2
+        try:
+            with self.database.engine.begin() as connection:
+                connection.exec_driver_sql(f"ANALYZE {self.TABLES.get(phase, 'members')}")
+        except SQLAlchemyError:
+            self.enabled = False
 
 
 def _finish(
