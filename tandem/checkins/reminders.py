@@ -21,6 +21,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from tandem.records import (
+    Match,
     Member,
     Participant,
     Programme,
@@ -51,6 +52,8 @@ class Reminder:
     programme: str
     title: str
     body: str
+    # Where the email's link points, below the Tandem base URL.
+    path: str = "/checkins/"
 
     @property
     def key(self) -> tuple[int, str, str, int, str]:
@@ -108,7 +111,66 @@ def due_reminders(session: Session, today: date) -> list[Reminder]:
     due: list[Reminder] = []
     for tenant_id in session.scalars(select(Tenant.id).where(Tenant.active).order_by(Tenant.id)):
         due.extend(_due_for_tenant(session, tenant_id, today))
+        due.extend(_proposal_reminders(session, tenant_id))
     return due
+
+
+def _proposal_reminders(session: Session, tenant_id: int) -> Iterator[Reminder]:
+    """One email per member per match that waits for their answer (published on match
+    day, or a mentee's request to a mentor)."""
+    sent = set(
+        session.execute(
+            select(SentReminder.subject, SentReminder.recipient_member_id).where(
+                SentReminder.tenant_id == tenant_id, SentReminder.kind == "match_proposed"
+            )
+        ).all()
+    )
+    rows = session.execute(
+        select(Match, Programme.name, Programme.id)
+        .join(
+            Programme,
+            (Programme.id == Match.programme_id) & (Programme.tenant_id == Match.tenant_id),
+        )
+        .where(Match.tenant_id == tenant_id, Match.status == "proposed")
+        .order_by(Match.id)
+    ).all()
+    if not rows:
+        return
+    participant_ids = {
+        pid for m, _n, _p in rows for pid in (m.mentor_participant_id, m.mentee_participant_id)
+    }
+    member_of = dict(
+        session.execute(
+            select(Participant.id, Participant.member_id).where(
+                Participant.tenant_id == tenant_id, Participant.id.in_(participant_ids)
+            )
+        ).all()
+    )
+    people = _Recipients(session, tenant_id, set(member_of.values())).by_id
+    for match, programme_name, programme_id in rows:
+        mentor = people.get(member_of.get(match.mentor_participant_id))
+        mentee = people.get(member_of.get(match.mentee_participant_id))
+        if mentor is None or mentee is None:
+            continue
+        subject = f"match:{match.id}"
+        for member, partner, response, partner_role in (
+            (mentor, mentee, match.mentor_response, "mentee"),
+            (mentee, mentor, match.mentee_response, "mentor"),
+        ):
+            if response != "pending" or (subject, member.id) in sent:
+                continue
+            if match.made_by == "mentee" and partner_role == "mentee":
+                title = f"{partner.name} asks you to be their mentor"
+            else:
+                title = f"{partner.name} is proposed as your {partner_role}"
+            body = (
+                f"In {programme_name}, {title[0].lower() + title[1:]}. See why you were "
+                "matched, and accept or decline, on your Tandem page."
+            )
+            yield Reminder(
+                tenant_id, "match_proposed", subject, "proposed", member.id, member.email or "",
+                member.name, programme_name, title, body, f"/programmes/{programme_id}",
+            )  # fmt: skip
 
 
 def _due_for_tenant(session: Session, tenant_id: int, today: date) -> Iterator[Reminder]:
@@ -197,7 +259,7 @@ def compose(reminder: Reminder, base_url: str | None = None) -> EmailMessage:
     message = EmailMessage()
     message["To"] = f"{reminder.name} <{reminder.email}>"
     message["Subject"] = f"[{reminder.programme}] {reminder.title}"
-    link = f"\n\nOpen Tandem: {base_url.rstrip('/')}/checkins/\n" if base_url else "\n"
+    link = f"\n\nOpen Tandem: {base_url.rstrip('/')}{reminder.path}\n" if base_url else "\n"
     message.set_content(f"Hello {reminder.name},\n\n{reminder.body}{link}\n-- Tandem mentoring\n")
     return message
 
