@@ -169,18 +169,26 @@ def request_mentor(session: Session, actor: Actor, programme_id: int, mentor_id:
     return match
 
 
-def lapse_overdue_requests(session: Session, tenant_id: int, programme_id: int) -> int:
-    """Decline requests a mentor left unanswered past their date; returns how many."""
+def lapse_overdue_requests(
+    session: Session, tenant_id: int | None = None, programme_id: int | None = None
+) -> int:
+    """Decline mentees' requests a mentor left unanswered past their date; returns how many.
+
+    Scoped to one programme, or (``tandem remind``, from cron) every tenant's. Pairs a
+    coordinator published are not lapsed: they wait for both answers.
+    """
     now = utcnow()
-    overdue = session.scalars(
-        select(Match).where(
-            Match.tenant_id == tenant_id,
-            Match.programme_id == programme_id,
-            Match.status == "proposed",
-            Match.mentor_response == "pending",
-            Match.respond_by < now,
-        )
-    ).all()
+    query = select(Match).where(
+        Match.status == "proposed",
+        Match.made_by == "mentee",
+        Match.mentor_response == "pending",
+        Match.respond_by < now,
+    )
+    if tenant_id is not None:
+        query = query.where(Match.tenant_id == tenant_id)
+    if programme_id is not None:
+        query = query.where(Match.programme_id == programme_id)
+    overdue = session.scalars(query.order_by(Match.id)).all()
     for match in overdue:
         match.status, match.ended_at = "declined", now
         match.end_reason = "the mentor did not answer in time"
@@ -190,7 +198,7 @@ def lapse_overdue_requests(session: Session, tenant_id: int, programme_id: int) 
             free_slot(session, mentor)
         if mentee is not None:
             mentee.status = "enrolled"
-        record_event(session, tenant_id, "match.lapse", subject=match)
+        record_event(session, match.tenant_id, "match.lapse", subject=match)
     return len(overdue)
 
 

@@ -213,3 +213,25 @@ def test_the_database_serialises_the_last_slot(database: Database) -> None:
     for thread in threads:
         thread.join(timeout=30)
     assert results == {"a": "won", "b": "refused"}
+
+
+def test_lapsing_everywhere_leaves_published_pairs_waiting(session: Session, demo: Demo) -> None:
+    _mode(session, demo, "mentee_choice")
+    request = request_mentor(
+        session, demo.actor_for(demo.mentees[0]), demo.programme.id, demo.mentors[0].id
+    )
+    published = Match(
+        tenant_id=demo.tenant.id,
+        programme_id=demo.programme.id,
+        mentor_participant_id=demo.mentors[1].id,
+        mentee_participant_id=demo.mentees[1].id,
+        status="proposed",
+        made_by="engine",
+        score=50,
+        respond_by=utcnow() - timedelta(days=1),
+    )
+    session.add(published)
+    request.respond_by = utcnow() - timedelta(days=1)
+    session.flush()
+    assert lapse_overdue_requests(session) == 1  # every tenant, as `tandem remind` does
+    assert request.status == "declined" and published.status == "proposed"

@@ -11,6 +11,7 @@ from tandem import records
 from tandem.checkins import ReminderError, raise_alerts
 from tandem.checkins.mailer import Mailer, SmtpSettings
 from tandem.checkins.reminders import due_reminders, send_due
+from tandem.programmes import lapse_overdue_requests
 from tandem.records import Programme
 
 from .base import app_transaction, build_app, fail, main
@@ -47,6 +48,8 @@ def remind(dry_run: bool, today: object) -> None:
     except ReminderError as exc:
         fail(str(exc), 2)
     with app_transaction(app) as session:
+        # Mentees' requests a mentor let lapse free the mentor's place first.
+        n_lapsed = lapse_overdue_requests(session)
         n_alerts = 0
         for tenant_id, programme_id in session.execute(
             select(Programme.tenant_id, Programme.id).where(Programme.status == "running")
@@ -64,7 +67,8 @@ def remind(dry_run: bool, today: object) -> None:
         click.echo(f"sent {r.kind} to member {r.member_id} ({r.subject}, {r.period})")
     click.echo(
         f"{len(report.sent)} sent, {report.already_sent} already sent by another run, "
-        f"{report.no_email} without an email address, {n_alerts} alert(s) raised"
+        f"{report.no_email} without an email address, {n_alerts} alert(s) raised, "
+        f"{n_lapsed} unanswered request(s) lapsed"
     )
     if report.failed is not None:
         fail(
