@@ -24,6 +24,9 @@ from .questionnaire import Question, Questionnaire, Rule
 __all__ = ["Encoded", "Scorer", "encode"]
 
 WEEK = 168
+# Pairs per inner block of score_block: its two float32 buffers (4 MB each)
+# stay in cache across the elementwise passes; smaller blocks slow the products.
+SUB_ELEMENTS = 1 << 20
 
 
 @dataclass
@@ -253,6 +256,9 @@ class Scorer(ScoreSource):
                 self.f32_a_[qa] = self.mentees_.arrays[qa].astype(np.float32)
                 self.f32_b_[qb] = self.mentors_.arrays[qb].astype(np.float32)
         self._build_linear()
+        if hasattr(self, "side_"):
+            del self.side_  # a re-fit: recompute
+        self.side_ = self._mentor_side(None)
         return self
 
     def _build_linear(self) -> None:
@@ -373,33 +379,65 @@ class Scorer(ScoreSource):
         raise AssertionError(f"no scorer for rule {rule.rule!r} on {q.kind!r}")  # parse forbids
 
     def score_block(self, rows: np.ndarray, cols: np.ndarray | None = None) -> np.ndarray:
-        """Scores 0-100 for ``rows`` x ``cols``; ``-inf`` where a hard rule fails."""
-        full = cols is None
-        cols = np.arange(self.m) if cols is None else cols
-        # float32 halves memory traffic; scores are reported to 0.001 at best anyway.
-        total = self.lin_a_[rows] @ (self.lin_b_ if full else self.lin_b_[cols]).T
-        ok = None
-        scale = 100.0 / self.total_weight_ if self.total_weight_ > 0 else 0.0
-        for t, rule in enumerate(self.questionnaire_.scored_rules):
-            passes = None
-            if t in self.nonlinear_:
-                w = np.float32(rule.weight * scale)
-                passes = self._add_nonlinear(total, rule, w, rows, None if full else cols)
-            elif rule.hard:
-                passes = self.similarity(rule, rows, None if full else cols)[1]
-            if rule.hard:
-                ok = passes if ok is None else ok & passes
-        np.clip(total, 0.0, 100.0, out=total)
-        if ok is not None:
-            np.copyto(total, np.float32(-np.inf), where=~ok)
-        return total
+        """Scores 0-100 for ``rows`` x ``cols``; ``-inf`` where a hard rule fails.
 
-    def _add_nonlinear(self, total, rule: Rule, w, rows, cols):
+        Works through the rows a few at a time (``SUB_ELEMENTS`` pairs), so the
+        elementwise passes of the non-bilinear rules run on buffers that stay in
+        a core's cache and are reused, instead of streaming fresh chunk-sized
+        temporaries through memory. Each row's arithmetic does not depend on
+        which other rows are scored with it.
+        """
+        rows = np.asarray(rows, dtype=np.int64)
+        full = cols is None
+        # float32 halves memory traffic; scores are reported to 0.001 at best anyway.
+        lin_b = self.lin_b_ if full else self.lin_b_[cols]
+        m = lin_b.shape[0]
+        out = np.empty((len(rows), m), dtype=np.float32)
+        if len(rows) == 0:
+            return out
+        step = max(1, min(len(rows), SUB_ELEMENTS // max(m, 1)))
+        bufs = (np.empty((step, m), np.float32), np.empty((step, m), np.float32))
+        side = self._mentor_side(None if full else cols)
+        scale = 100.0 / self.total_weight_ if self.total_weight_ > 0 else 0.0
+        rules = self.questionnaire_.scored_rules
+        for start in range(0, len(rows), step):
+            r = rows[start : start + step]
+            total = out[start : start + step]
+            np.matmul(self.lin_a_[r], lin_b.T, out=total)
+            ok = None
+            for t, rule in enumerate(rules):
+                passes = None
+                if t in self.nonlinear_:
+                    w = np.float32(rule.weight * scale)
+                    passes = self._add_nonlinear(total, rule, w, r, cols, side, bufs)
+                elif rule.hard:
+                    passes = self.similarity(rule, r, cols)[1]
+                if rule.hard:
+                    ok = passes if ok is None else ok & passes
+            np.clip(total, 0.0, 100.0, out=total)
+            if ok is not None:
+                np.copyto(total, np.float32(-np.inf), where=~ok)
+        return out
+
+    def _mentor_side(self, cols):
+        """Per question, the mentors' float32 answers and (+ a tiny) answer counts."""
+        if cols is None and hasattr(self, "side_"):
+            return self.side_  # all mentors: computed once by fit
+        side = {}
+        for qb, B in self.f32_b_.items():
+            B = B if cols is None else B[cols]
+            # + tiny: a zero count becomes a positive denominator without
+            # changing any count >= 1 (float32 absorbs it exactly).
+            side[qb] = (B, B.sum(axis=1) + np.float32(1e-30))
+        return side
+
+    def _add_nonlinear(self, total, rule: Rule, w, rows, cols, side, bufs):
         """Add ``w * similarity`` to ``total`` in place; return the hard passes if needed.
 
-        Same arithmetic as :meth:`similarity`, without its temporaries, for the
-        two rules that are not bilinear: "same" on tags (Jaccard) and overlap of
-        availability hours. Others fall back to :meth:`similarity`.
+        Same values as :meth:`similarity`, in the two buffers ``bufs`` (no
+        temporaries), for the two rules that are not bilinear: "same" on tags
+        (Jaccard) and overlap of availability hours. Others fall back to
+        :meth:`similarity`.
         """
         q = self.questionnaire_.question(rule.question)
         qa, qb = rule.question, rule.mentor_question
@@ -409,24 +447,26 @@ class Scorer(ScoreSource):
             sim, passes = self.similarity(rule, rows, cols)
             total += w * sim.astype(np.float32, copy=False)
             return passes
-        A, B = self.f32_a_[qa][rows], self.f32_b_[qb]
-        B = B if cols is None else B[cols]
-        inter = A @ B.T
+        A = self.f32_a_[qa][rows]
+        B, nb = side[qb]
+        inter, other = bufs[0][: len(rows)], bufs[1][: len(rows)]
+        np.matmul(A, B.T, out=inter)  # 0/1 entries: exact counts
         passes = None
         if hours:
             need = np.float32(rule.hours if rule.hours else 1.0)
             if rule.hard:
                 passes = inter >= need
-            inter *= 1 / need
-            np.minimum(inter, np.float32(1.0), out=inter)
+            # w * min(count / need, 1) = min(count, need) * (w / need)
+            np.minimum(inter, need, out=inter)
+            inter *= np.float32(float(w) / float(need))
         else:
             if rule.hard:
                 passes = inter > 0
-            union = np.add(A.sum(axis=1)[:, None], B.sum(axis=1)[None, :])
-            union -= inter
-            np.maximum(union, np.float32(1), out=union)  # inter is 0 where union is
-            np.divide(inter, union, out=inter)
-        inter *= w
+            # union = |A| - inter + |B|; 0 only where inter is 0 (then 0 / tiny = 0).
+            np.subtract(A.sum(axis=1)[:, None], inter, out=other)
+            other += nb[None, :]
+            np.divide(inter, other, out=inter)
+            inter *= w
         total += inter
         return passes
 
