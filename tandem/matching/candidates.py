@@ -10,15 +10,89 @@ them valid for the full problem, not only the pruned graph.
 
 from __future__ import annotations
 
+import threading
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
 import numpy as np
 import scipy.sparse as sp
+from threadpoolctl import threadpool_limits
 
 __all__ = ["Candidates", "DenseSource", "ScoreSource", "SparseSource", "build_candidates"]
 
 # Rows x mentors per scoring chunk: ~64 MB of float64, small next to the target.
 CHUNK_ELEMENTS = 8_000_000
+# Chunks scored at once. numpy releases the GIL in its products and passes, so
+# two threads keep both cores busy; each chunk lands in its own slot, in order.
+THREADS = 2
+
+_worker = threading.local()
+_blas_lock = threading.Lock()
+_blas_users = 0
+_blas_limit = None
+
+
+def _blas_single(on: bool) -> None:
+    """Hold BLAS at one thread while any chunk pool runs (reference counted).
+
+    Our threads already use both cores; OpenBLAS's own threads on top of them
+    (or on a loaded machine) spin and slow every product several times over.
+    """
+    global _blas_users, _blas_limit
+    with _blas_lock:
+        if on:
+            if _blas_users == 0:
+                _blas_limit = threadpool_limits(1, user_api="blas")
+            _blas_users += 1
+        else:
+            _blas_users -= 1
+            if _blas_users == 0 and _blas_limit is not None:
+                _blas_limit.restore_original_limits()
+                _blas_limit = None
+
+
+def map_chunks(source: ScoreSource, fn, idx: np.ndarray | None = None):
+    """Yield ``fn(rows, source.rows(rows))`` chunk by chunk, in order.
+
+    Up to ``THREADS`` chunks are computed at once in a thread pool (at most
+    ``THREADS`` results wait, so memory stays a few chunks). ``source.rows``
+    and ``fn`` must be safe to run in two threads at once: every source here
+    only reads shared state. Called from inside a worker, it runs serially.
+    """
+    idx = np.arange(source.n) if idx is None else np.asarray(idx, dtype=np.int64)
+    step = max(1, CHUNK_ELEMENTS // max(source.m, 1))
+    subs = [idx[start : start + step] for start in range(0, len(idx), step)]
+
+    def job(sub):
+        _worker.busy = True
+        try:
+            return fn(sub, source.rows(sub))
+        finally:
+            _worker.busy = False
+
+    if THREADS <= 1 or len(subs) <= 1 or getattr(_worker, "busy", False):
+        for sub in subs:
+            yield fn(sub, source.rows(sub))
+        return
+    pool = ThreadPoolExecutor(THREADS, thread_name_prefix="tandem-chunks")
+    _blas_single(True)
+    try:
+        pending: deque = deque()
+        it = iter(subs)
+        for sub in it:
+            pending.append(pool.submit(job, sub))
+            if len(pending) >= THREADS:
+                break
+        while pending:
+            done = pending.popleft().result()
+            nxt = next(it, None)
+            if nxt is not None:
+                pending.append(pool.submit(job, nxt))
+            yield done
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+        _blas_single(False)
 
 
 class ScoreSource:
@@ -32,12 +106,11 @@ class ScoreSource:
         raise NotImplementedError
 
     def chunks(self, idx: np.ndarray | None = None):
-        """Yield ``(row indices, block)`` over ``idx`` (default all rows) in chunks."""
-        idx = np.arange(self.n) if idx is None else np.asarray(idx, dtype=np.int64)
-        step = max(1, CHUNK_ELEMENTS // max(self.m, 1))
-        for start in range(0, len(idx), step):
-            sub = idx[start : start + step]
-            yield sub, self.rows(sub)
+        """Yield ``(row indices, block)`` over ``idx`` (default all rows) in chunks.
+
+        The next chunks are scored in the background while one is consumed.
+        """
+        yield from map_chunks(self, lambda sub, block: (sub, block), idx)
 
 
 class DenseSource(ScoreSource):
@@ -187,13 +260,18 @@ def build_candidates(source: ScoreSource, k: int | None, cache: np.ndarray | Non
     k = m if k is None else k
     rows_l, cols_l, score_l = [], [], []
     outside = np.full(n, -np.inf)
-    for idx, block in source.chunks():
+
+    def select(idx, block):  # runs in a worker thread: writes only its own rows
         if cache is not None:
             cache[idx] = block
-        rr, cc, vals, outside[idx] = top_k(block, k)
-        rows_l.append(idx[rr])
-        cols_l.append(cc.astype(np.int64))
-        score_l.append(vals.astype(np.float64))
+        rr, cc, vals, out = top_k(block, k)
+        return idx, idx[rr], cc.astype(np.int64), vals.astype(np.float64), out
+
+    for idx, r, c, s, out in map_chunks(source, select):
+        outside[idx] = out
+        rows_l.append(r)
+        cols_l.append(c)
+        score_l.append(s)
     if not rows_l:
         return Candidates(n, m, np.zeros(0, np.int64), np.zeros(0, np.int64), np.zeros(0), outside)
     # Chunks come in row order and each is in (row, -score, col) order already.

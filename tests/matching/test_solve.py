@@ -352,3 +352,40 @@ def test_fair_threshold_on_pruned_candidates_matches_the_full_graph():
         assert pruned.bound >= full.total - 1e-6
         certified += pruned.stats["threshold_added_edges"] > 0
     assert certified  # the minimum-cut check had to bring in left-out pairs
+
+
+def test_chunk_threads_give_the_same_candidates_cache_and_result(monkeypatch):
+    import threadpoolctl
+
+    import tandem.matching.candidates as cmod
+
+    rng = np.random.default_rng(11)
+    scores = np.round(rng.uniform(0, 100, (90, 40)))  # ties
+    forbidden = rng.random((90, 40)) < 0.1
+    monkeypatch.setattr(cmod, "CHUNK_ELEMENTS", 40 * 7)  # 13 chunks of 7 rows
+    before = [i["num_threads"] for i in threadpoolctl.threadpool_info()]
+    got = []
+    for threads in (1, 2):
+        monkeypatch.setattr(cmod, "THREADS", threads)
+        src = DenseSource(scores, forbidden)
+        cache = np.zeros((90, 40), np.float32)
+        cand = cmod.build_candidates(src, 5, cache=cache)
+        res = solve(scores, np.full(40, 2), forbidden=forbidden, candidates=3, tol=0)
+        st = solve(scores, np.full(40, 2), forbidden=forbidden, mode="stable", candidates=3)
+        chunks = [(idx.copy(), block.copy()) for idx, block in src.chunks(np.arange(0, 90, 2))]
+        got.append((cand, cache, res.pairs, res.bound, st.pairs, chunks))
+    (c1, k1, p1, b1, s1, ch1), (c2, k2, p2, b2, s2, ch2) = got
+    for name in ("rows", "cols", "score", "outside"):
+        assert np.array_equal(getattr(c1, name), getattr(c2, name))
+    assert np.array_equal(k1, k2) and p1 == p2 and b1 == b2 and s1 == s2
+    assert len(ch1) == len(ch2) == 7
+    assert all(
+        np.array_equal(a[0], b[0]) and np.array_equal(a[1], b[1])
+        for a, b in zip(ch1, ch2, strict=True)
+    )
+    # BLAS is held at one thread only while a pool runs, also when a consumer
+    # stops early.
+    gen = DenseSource(scores, forbidden).chunks()
+    next(gen)
+    gen.close()
+    assert [i["num_threads"] for i in threadpoolctl.threadpool_info()] == before
