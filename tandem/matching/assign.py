@@ -13,12 +13,13 @@ on the full problem.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import scipy.sparse as sp
 from scipy.sparse.csgraph import breadth_first_order, maximum_flow
 
-from .candidates import Candidates, ScoreSource, ThresholdSource
+from .candidates import Candidates, ScoreSource, ThresholdSource, map_chunks, top_k
 from .flow import bmatching, mentor_prices
 
 __all__ = ["AssignOutcome", "solve_assigned"]
@@ -80,37 +81,15 @@ def _lex_solve(
         add_r, add_c, add_s = [], [], []
         if need.size:
             stats["priced_rows"] += int(need.size)
+            grow = stats["rounds"] < MAX_ROUNDS
             # Most rows: one sequential pass (a cache yields views, not copies).
-            for idx, block in source.chunks(need if 2 * need.size < n else None):
-                red, margin = _reduced(block, shift)
-                best = np.max(red, axis=1, initial=0.0)
-                # True row maxima are within `margin` of `best`: rows that stay
-                # below their candidate term keep it exactly, others are bounded
-                # from above.
-                up = np.where(best + margin > u_cand[idx], best + margin, 0.0)
-                if margin:  # rows within rounding of their candidate term: exactly
-                    near = np.nonzero(np.abs(best - u_cand[idx]) <= margin)[0]
-                    exact = np.asarray(block[near], np.float64) - shift[None, :]
-                    up[near] = np.max(exact, axis=1, initial=0.0)
+            price = partial(_price, shift=shift, u_cand=u_cand, grow=grow)
+            for idx, up, new in map_chunks(source, price, need if 2 * need.size < n else None):
                 u[idx] = np.maximum(u[idx], up)
-                if stats["rounds"] >= MAX_ROUNDS:
-                    continue
-                # Left-out pairs with positive reduced cost: add the best few. A
-                # candidate never qualifies (u_cand already covers it), so every
-                # added edge is new and the loop makes progress. Above 0.001:
-                # the flow solves thousandths, so smaller gains are rounding.
-                gain_rows = np.nonzero(best > u_cand[idx] + 1e-3 + margin)[0]
-                if gain_rows.size == 0:
-                    continue
-                gain = red[gain_rows] - u_cand[idx[gain_rows]][:, None]
-                kk_ = min(ADD_PER_ROW, m)
-                top = np.argpartition(-gain, kk_ - 1, axis=1)[:, :kk_]
-                g = np.take_along_axis(gain, top, axis=1)
-                rr, kk = np.nonzero(g > 1e-3 + margin)
-                cc = top[rr, kk]
-                add_r.append(idx[gain_rows[rr]])
-                add_c.append(cc)
-                add_s.append(np.asarray(block[gain_rows[rr], cc], dtype=np.float64))
+                if new is not None:
+                    add_r.append(new[0])
+                    add_c.append(new[1])
+                    add_s.append(new[2])
         added = 0
         if add_r:
             ar = np.concatenate(add_r)
@@ -131,6 +110,41 @@ def _lex_solve(
     k_matched = int(chosen.sum())
     stats["candidate_edges"] = len(cand.rows)
     return AssignOutcome(r[chosen], c[chosen], s[chosen], bound_w - big_f * k_matched, stats)
+
+
+def _price(idx, block, shift, u_cand, grow):
+    """Price one chunk: the rows' bound terms and (if ``grow``) improving pairs.
+
+    Runs in a worker thread; reads only ``block``, ``shift`` and ``u_cand``.
+    Returns ``(idx, up, new)``: the rows' upper bounds on
+    ``max(0, max_j (s_ij - shift_j))`` and ``(rows, cols, scores)`` of left-out
+    pairs to add, or None.
+    """
+    red, margin = _reduced(block, shift)
+    uc = u_cand[idx]
+    best = np.max(red, axis=1, initial=0.0)
+    # True row maxima are within `margin` of `best`: rows that stay below their
+    # candidate term keep it exactly, others are bounded from above.
+    up = np.where(best + margin > uc, best + margin, 0.0)
+    if margin:  # rows within rounding of their candidate term: exactly
+        near = np.nonzero(np.abs(best - uc) <= margin)[0]
+        exact = np.asarray(block[near], np.float64) - shift[None, :]
+        up[near] = np.max(exact, axis=1, initial=0.0)
+    if not grow:
+        return idx, up, None
+    # Left-out pairs with positive reduced cost: add the best few (largest
+    # reduced score, ties by mentor index). A candidate never qualifies
+    # (u_cand already covers it), so every added edge is new and the loop
+    # makes progress. Above 0.001: the flow solves thousandths, so smaller
+    # gains are rounding.
+    gain_rows = np.nonzero(best > uc + 1e-3 + margin)[0]
+    if gain_rows.size == 0:
+        return idx, up, None
+    sub = red if gain_rows.size == len(idx) else red[gain_rows]
+    rr, cc, vals, _ = top_k(sub, ADD_PER_ROW)
+    ok = vals.astype(np.float64) - uc[gain_rows[rr]] > 1e-3 + margin
+    rr, cc = gain_rows[rr[ok]], cc[ok]
+    return idx, up, (idx[rr], cc, np.asarray(block[rr, cc], dtype=np.float64))
 
 
 def _reduced(block: np.ndarray, shift: np.ndarray) -> tuple[np.ndarray, float]:

@@ -59,6 +59,7 @@ def map_chunks(source: ScoreSource, fn, idx: np.ndarray | None = None):
     ``THREADS`` results wait, so memory stays a few chunks). ``source.rows``
     and ``fn`` must be safe to run in two threads at once: every source here
     only reads shared state. Called from inside a worker, it runs serially.
+    Blocks come from ``source.block`` and may be read-only views.
     """
     idx = np.arange(source.n) if idx is None else np.asarray(idx, dtype=np.int64)
     step = max(1, CHUNK_ELEMENTS // max(source.m, 1))
@@ -67,13 +68,13 @@ def map_chunks(source: ScoreSource, fn, idx: np.ndarray | None = None):
     def job(sub):
         _worker.busy = True
         try:
-            return fn(sub, source.rows(sub))
+            return fn(sub, source.block(sub))
         finally:
             _worker.busy = False
 
     if THREADS <= 1 or len(subs) <= 1 or getattr(_worker, "busy", False):
         for sub in subs:
-            yield fn(sub, source.rows(sub))
+            yield fn(sub, source.block(sub))
         return
     pool = ThreadPoolExecutor(THREADS, thread_name_prefix="tandem-chunks")
     _blas_single(True)
@@ -104,6 +105,10 @@ class ScoreSource:
     def rows(self, idx: np.ndarray) -> np.ndarray:  # pragma: no cover - interface
         """Return a ``(len(idx), m)`` float64 block of scores for mentees ``idx``."""
         raise NotImplementedError
+
+    def block(self, idx: np.ndarray) -> np.ndarray:
+        """As :meth:`rows`, but the result may be a read-only view (chunk readers)."""
+        return self.rows(idx)
 
     def chunks(self, idx: np.ndarray | None = None):
         """Yield ``(row indices, block)`` over ``idx`` (default all rows) in chunks.
@@ -299,16 +304,14 @@ class CachedSource(ScoreSource):
     def rows(self, idx: np.ndarray) -> np.ndarray:
         return self.cache[idx]
 
-    def chunks(self, idx: np.ndarray | None = None):
-        """As :meth:`ScoreSource.chunks`; all rows come as read-only views, not copies."""
-        if idx is not None:
-            yield from super().chunks(idx)
-            return
-        step = max(1, CHUNK_ELEMENTS // max(self.m, 1))
-        for start in range(0, self.n, step):
-            view = self.cache[start : start + step]
+    def block(self, idx: np.ndarray) -> np.ndarray:
+        """A consecutive run of rows comes as a read-only view, not a copy."""
+        idx = np.asarray(idx, dtype=np.int64)
+        if len(idx) and idx[-1] - idx[0] == len(idx) - 1 and (np.diff(idx) == 1).all():
+            view = self.cache[idx[0] : idx[-1] + 1]
             view.flags.writeable = False
-            yield np.arange(start, start + len(view)), view
+            return view
+        return self.cache[idx]
 
 
 def source_for(scores, forbidden) -> ScoreSource:
