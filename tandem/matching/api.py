@@ -23,7 +23,7 @@ from .errors import InfeasibleError, InputError
 from .peer import peer_groups, peer_pairs
 from .result import MatchResult, Pair, Unmatched, make_pairs
 from .shortlist import solve_shortlist
-from .stable import deferred_acceptance
+from .stable import _pair_values, deferred_acceptance
 from .validate import check_capacities, check_forbidden, check_pairs, check_scores
 
 __all__ = ["solve", "solve_peer", "solve_source"]
@@ -277,9 +277,10 @@ def _reasons(mode: str, objective: str, caps: np.ndarray, in_todo: np.ndarray) -
 
 
 def _pair_scores(source: ScoreSource, pairs: np.ndarray) -> np.ndarray:
+    """Scores of the fixed pairs: their mentees' rows scored in chunks, not one by one."""
     out = np.zeros(len(pairs))
-    for t, (i, j) in enumerate(pairs):
-        out[t] = source.rows(np.array([i]))[0, j]
+    if len(pairs):
+        out = _pair_values(source, pairs[:, 0], pairs[:, 1])
     if len(out) and not np.isfinite(out).all():
         raise InfeasibleError("a fixed pair is forbidden or has no score")
     return out

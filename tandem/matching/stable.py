@@ -283,12 +283,14 @@ def blocking_pairs(
 
 
 def _pair_values(source: ScoreSource, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
-    """Scores of specific pairs, fetched row-chunk by row-chunk."""
+    """Scores of specific pairs, fetched row-chunk by row-chunk (each row scored once)."""
     out = np.empty(len(rows))
     uniq, inv = np.unique(rows, return_inverse=True)
+    order = np.argsort(inv, kind="stable")  # pairs grouped by their row's position in uniq
+    bounds = np.searchsorted(inv[order], np.arange(len(uniq) + 1))
     pos = 0
     for idx, block in source.chunks(uniq):
-        sel = (inv >= pos) & (inv < pos + len(idx))
+        sel = order[bounds[pos] : bounds[pos + len(idx)]]
         out[sel] = block[inv[sel] - pos, cols[sel]]
         pos += len(idx)
     return out

@@ -217,6 +217,19 @@ def test_rematch_holds_fixed_pairs_and_uses_their_capacity():
         solve(scores, [1, 2], fixed=[(0, 0), (1, 0)])
 
 
+def test_many_fixed_pairs_get_their_scores(monkeypatch):
+    import tandem.matching.candidates as cmod
+
+    monkeypatch.setattr(cmod, "CHUNK_ELEMENTS", 30 * 4)  # several chunks
+    rng = np.random.default_rng(8)
+    scores = rng.uniform(0, 100, (200, 30))
+    fixed = np.stack([rng.permutation(200)[:50], np.repeat(np.arange(25), 2)], axis=1)
+    res = solve(scores, np.full(30, 3), fixed=fixed)
+    held = {(p.mentee, p.mentor): p.score for p in res.pairs if p.fixed}
+    assert held == {(int(i), int(j)): scores[i, j] for i, j in fixed}
+    assert res.bound >= res.total
+
+
 def test_min_group_size_leaves_no_small_groups():
     rng = np.random.default_rng(5)
     scores = rng.uniform(0, 100, (10, 6))
