@@ -388,6 +388,11 @@ class Scorer(ScoreSource):
         which other rows are scored with it.
         """
         rows = np.asarray(rows, dtype=np.int64)
+        if len(rows) == 1:
+            # A one-row product goes through BLAS's matrix-vector path, whose
+            # rounding differs from the matrix-matrix one: score the row twice
+            # so a pair scores the same whichever rows come with it.
+            return self.score_block(np.repeat(rows, 2), cols)[:1].copy()
         full = cols is None
         # float32 halves memory traffic; scores are reported to 0.001 at best anyway.
         lin_b = self.lin_b_ if full else self.lin_b_[cols]
@@ -401,6 +406,8 @@ class Scorer(ScoreSource):
         scale = 100.0 / self.total_weight_ if self.total_weight_ > 0 else 0.0
         rules = self.questionnaire_.scored_rules
         for start in range(0, len(rows), step):
+            # Never a one-row block (see above): the last block takes one row back.
+            start = min(start, len(rows) - 2)
             r = rows[start : start + step]
             total = out[start : start + step]
             np.matmul(self.lin_a_[r], lin_b.T, out=total)

@@ -298,3 +298,17 @@ def test_one_shared_hour_is_singular():
     e = Matcher(d).fit([mentee], [mentor]).explain(0, 0)
     texts = sorted(f.text for f in e.factors)
     assert texts == ["1 hour of shared availability a week", "time zones 1 hour apart"]
+
+
+def test_a_pair_scores_the_same_whichever_rows_are_scored_with_it(monkeypatch):
+    import tandem.matching.scoring as scoring
+
+    rng = np.random.default_rng(2)
+    mentees = [person(rng, False) for _ in range(40)]
+    mentors = [person(rng, True) for _ in range(30)]
+    scorer = Scorer(DEFINITION).fit(mentees, mentors)
+    full = scorer.score_block(np.arange(40))
+    monkeypatch.setattr(scoring, "SUB_ELEMENTS", 30 * 4)  # blocks of 4 rows, remainders of 1
+    for rows in ([5], [7, 3], list(range(9)), list(range(13)), [39, 0, 17], list(range(40))):
+        got = scorer.score_block(np.array(rows))
+        assert np.array_equal(got, full[rows]), rows
