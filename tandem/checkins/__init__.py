@@ -47,6 +47,7 @@ from .errors import (
 from .health import PairState, pair_states
 from .ics import meeting_invite
 from .pairs import PairSide, get_programme, pair_side
+from .pairstats import recount_pairs
 from .progress import MAX_SCORE, ProgressPoster, progress_score
 from .settings import DEFAULT_THEMES, prompt_for, settings_of
 from .surveys import (
@@ -105,6 +106,7 @@ __all__ = [
     "progress_score",
     "prompt_for",
     "raise_alerts",
+    "recount_pairs",
     "rematch_pair",
     "resolve_alert",
     "save_agreement",

@@ -15,6 +15,7 @@ from . import audit
 from .agreements import _agreement, is_signed
 from .errors import AgreementRequired, InvalidInput
 from .pairs import pair_side, require_running
+from .pairstats import count_checkin, count_checkin_day
 from .progress import ProgressPoster, post_milestone
 from .settings import settings_of
 
@@ -92,7 +93,8 @@ def log_checkin(
     """Record a meeting of the member's pair.
 
     The first check-in makes an accepted pair active; a check-in resolves the pair's
-    open quiet-pair alert.
+    open quiet-pair alert and moves the pair's running figures (count, minutes, last
+    meeting) in the same transaction.
 
     Raises:
         InvalidInput: a date in the future, a duration of 0 or over 24 hours, an unknown
@@ -128,7 +130,9 @@ def log_checkin(
     if match.status == "accepted":
         match.status = "active"
         match.started_at = match.started_at or now
+    count_checkin(match, draft.met_on, draft.duration_minutes)
     session.flush()
+    count_checkin_day(session, tenant_id, match.programme_id, draft.met_on)
     audit.record(
         session, tenant_id, "checkin.logged",
         actor_member_id=member_id, subject_type="CheckIn", subject_id=checkin.id,

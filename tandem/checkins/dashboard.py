@@ -1,10 +1,12 @@
 """The coordinator's programme dashboard, from a fixed number of aggregate queries.
 
 Whatever the programme's size, each cohort's figures are counted inside the database
-(:func:`cohort_figures`): participants by role, one row of conditional aggregates over
-the pairs (:func:`~tandem.checkins.health.pair_rules`, which also yields the first quiet
-and at-risk pairs: a LIMIT, not the whole programme), the median wait for a match, answers
-and confidence change by survey, and check-ins by day. The same again for the previous
+(:func:`cohort_figures`) from running figures that the services keep as check-ins and
+answers arrive (:mod:`.pairstats`), never from the check-ins and answers themselves:
+participants by role, one row of conditional aggregates over the pairs' rows
+(:func:`~tandem.checkins.health.pair_rules`, which also yields the first quiet and
+at-risk pairs: a LIMIT, not the whole programme), the median wait for a match, the
+programme's survey tallies, and its check-ins by day. The same again for the previous
 cohort; then the listed pairs' states, the open alerts and the names of the pairs shown.
 Private notes are never read.
 """
@@ -17,16 +19,8 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, case, func, literal, null, select, union_all
 from sqlalchemy.orm import Session, aliased
 
-from tandem.records import (
-    Alert,
-    CheckIn,
-    Match,
-    Member,
-    Participant,
-    Programme,
-    SurveyResponse,
-    utcnow,
-)
+from tandem.records import Alert, Match, Member, Participant, Programme, utcnow
+from tandem.records.relationships import CheckinDay, SurveyTally
 
 from .charts import Series, bar_chart, line_chart
 from .health import COUNTED, PairState, pair_rules, pair_states, pair_table
@@ -39,7 +33,6 @@ STAGES = ("enrolment", *PULSES, "end")
 DAYS_PER_MONTH = 30.44
 WATCH_LIMIT = 50
 # Built once: an alias adapts its columns on first use, which costs more than the query.
-_BASELINE = aliased(SurveyResponse)
 _MENTOR, _MENTEE = aliased(Participant), aliased(Participant)
 _MENTOR_MEMBER, _MENTEE_MEMBER = aliased(Member), aliased(Member)
 
@@ -117,7 +110,8 @@ def cohort_figures(
     Five queries whatever the size: participants by role; the pairs' sums (one row of
     conditional aggregates over :func:`~.health.pair_table`, with, when ``watch``, the
     first WATCH_LIMIT quiet and at-risk pairs from the same materialised rows); the
-    median wait for a match; answers and confidence change by survey; check-ins by day.
+    median wait for a match; the survey tallies (a row per survey); check-ins by day (a
+    row per day).
     """
     figures = CohortFigures(programme.id, programme.name)
     roles = dict(
@@ -134,12 +128,12 @@ def cohort_figures(
     figures.n_mentees = roles.get("mentee", 0) + roles.get("peer", 0)
     watch_ids = _Watch()
     (n_pairs, n_matched, n_running, n_active, figures.n_quiet, figures.n_at_risk, n_closed,
-     n_early, n_checkins, pair_days, expected, answered) = _pair_sums(
+     n_early, n_checkins, pair_days, expected, answered, n_waits) = _pair_sums(
         session, tenant_id, programme, today, watch_ids if watch else None
     )  # fmt: skip
     figures.n_matched = n_matched
     figures.match_rate = _ratio(n_matched, figures.n_mentees)
-    figures.days_to_match = _median_days_to_match(session, tenant_id, programme.id)
+    figures.days_to_match = _median_days_to_match(session, tenant_id, programme.id, n_waits)
     figures.n_pairs = n_pairs
     figures.n_running = n_running
     figures.n_active = n_active
@@ -151,53 +145,34 @@ def cohort_figures(
     figures.n_early = n_early
     figures.early_end_rate = _ratio(n_early, n_closed)
 
-    # Answers by survey and, in the same pass, each answer's change from the person's
-    # enrolment baseline (one per participant: a partial unique index holds it).
-    baseline, answer = _BASELINE, SurveyResponse
-    by_survey = session.execute(
+    # Answers by survey, with each answer's change from the person's enrolment baseline
+    # (one per participant: a partial unique index holds it), summed as they came in.
+    tallies = session.execute(
         select(
-            answer.survey,
-            func.avg(answer.satisfaction),
-            func.avg(answer.confidence),
-            func.count(answer.satisfaction),
-            func.avg(case((answer.survey != "enrolment", answer.confidence - baseline.confidence))),
-        )
-        .outerjoin(
-            baseline,
-            (baseline.tenant_id == tenant_id)
-            & (baseline.participant_id == answer.participant_id)
-            & (baseline.survey == "enrolment")
-            & baseline.match_id.is_(None),
-        )
-        .where(
-            answer.tenant_id == tenant_id,
-            # IN, not a join: SQLite walks the programme's participants, not the tenant's answers.
-            answer.participant_id.in_(
-                select(Participant.id).where(
-                    Participant.tenant_id == tenant_id, Participant.programme_id == programme.id
-                )
-            ),
-        )
-        .group_by(answer.survey)
+            SurveyTally.survey,
+            SurveyTally.satisfaction_sum,
+            SurveyTally.satisfaction_count,
+            SurveyTally.confidence_sum,
+            SurveyTally.confidence_count,
+            SurveyTally.change_sum,
+            SurveyTally.change_count,
+        ).where(SurveyTally.tenant_id == tenant_id, SurveyTally.programme_id == programme.id)
     ).all()
-    n_sat = sum(n for survey, _, _, n, _ in by_survey if survey in PULSES)
+    pulses = [row for row in tallies if row.survey in PULSES]
+    n_sat = sum(row.satisfaction_count for row in pulses)
     figures.satisfaction = (
-        round(
-            sum(
-                float(sat) * n
-                for survey, sat, _, n, _ in by_survey
-                if survey in PULSES and sat is not None
-            )
-            / n_sat,
-            2,
-        )
-        if n_sat
-        else None
+        round(sum(row.satisfaction_sum for row in pulses) / n_sat, 2) if n_sat else None
     )
     figures.confidence_by_stage = {
-        survey: round(float(conf), 2) for survey, _, conf, _, _ in by_survey if conf is not None
+        row.survey: round(row.confidence_sum / row.confidence_count, 2)
+        for row in tallies
+        if row.confidence_count
     }
-    changes = {survey: float(delta) for survey, _, _, _, delta in by_survey if delta is not None}
+    changes = {
+        row.survey: row.change_sum / row.change_count
+        for row in tallies
+        if row.change_count and row.survey != "enrolment"
+    }
     # The latest stage answered so far: the end evaluation, else close, midpoint, day 30.
     for stage in ("end", "close", "midpoint", "day30"):
         if stage in changes:
@@ -206,17 +181,11 @@ def cohort_figures(
             break
 
     by_day = session.execute(
-        select(CheckIn.met_on, func.count())
-        .where(
-            CheckIn.tenant_id == tenant_id,
-            # IN, not a join: the covering index checkins(tenant_id, match_id, met_on).
-            CheckIn.match_id.in_(
-                select(Match.id).where(
-                    Match.tenant_id == tenant_id, Match.programme_id == programme.id
-                )
-            ),
+        select(CheckinDay.met_on, CheckinDay.checkins).where(
+            CheckinDay.tenant_id == tenant_id,
+            CheckinDay.programme_id == programme.id,
+            CheckinDay.checkins > 0,
         )
-        .group_by(CheckIn.met_on)
     ).all()
     months: dict[int, int] = {}
     for day, count in by_day:
@@ -233,7 +202,8 @@ def _pair_sums(
     """The pairs' counts and sums in one statement; fills ``watch`` from the same rows.
 
     Returns n_pairs, n_matched, n_running, n_active, n_quiet, n_at_risk, n_closed,
-    n_early, n_checkins, pair_days, answers expected, answers given.
+    n_early, n_checkins, pair_days, answers expected, answers given, and how many pairs
+    have a wait for a match (accepted, not re-matched).
     """
     pairs = pair_table(tenant_id, programme.id)
     rules = pair_rules(pairs, programme, settings_of(programme), today)
@@ -257,6 +227,7 @@ def _pair_sums(
         func.coalesce(func.sum(rules.pair_days), 0),
         func.coalesce(func.sum(rules.expected), 0),
         func.coalesce(func.sum(rules.answered), 0),
+        how_many(and_(c.status != "rematched", c.accepted)),
     ]  # fmt: skip
     statement = select(literal("sums"), literal(0), *sums).select_from(pairs)
     if watch is not None:
@@ -291,11 +262,20 @@ def _pair_sums(
     return result
 
 
-def _median_days_to_match(session: Session, tenant_id: int, programme_id: int) -> float | None:
-    """The median days from the mentee's enrolment to the pair's acceptance (one row out)."""
+def _median_days_to_match(
+    session: Session, tenant_id: int, programme_id: int, n_waits: int
+) -> float | None:
+    """The median days from the mentee's enrolment to the pair's acceptance.
+
+    ``n_waits`` (from :func:`_pair_sums`) places the middle: an ORDER BY with an OFFSET
+    reads one or two rows out, where ranking every wait in a window cost as much again.
+    """
+    if not n_waits:
+        return None
     mentee = _MENTEE
-    waits = (
-        select(days_between(Match.accepted_at, mentee.enrolled_at).label("wait"))
+    wait = days_between(Match.accepted_at, mentee.enrolled_at)
+    middle = session.scalars(
+        select(wait)
         .join(mentee, mentee.id == Match.mentee_participant_id)
         .where(
             Match.tenant_id == tenant_id,
@@ -304,20 +284,11 @@ def _median_days_to_match(session: Session, tenant_id: int, programme_id: int) -
             Match.status != "rematched",
             Match.accepted_at.is_not(None),
         )
-        .subquery()
-    )
-    ranked = select(
-        waits.c.wait,
-        func.row_number().over(order_by=waits.c.wait).label("position"),
-        func.count().over().label("n"),
-    ).subquery()
-    # The middle one, or the mean of the middle two (integer division on both backends).
-    median = session.scalar(
-        select(func.avg(ranked.c.wait)).where(
-            ranked.c.position.in_([(ranked.c.n + 1) // 2, (ranked.c.n + 2) // 2])
-        )
-    )
-    return round(float(median), 1) if median is not None else None
+        .order_by(wait)
+        .offset((n_waits - 1) // 2)
+        .limit(2 - n_waits % 2)
+    ).all()
+    return round(sum(float(w) for w in middle) / len(middle), 1) if middle else None
 
 
 def programme_dashboard(

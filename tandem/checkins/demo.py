@@ -25,6 +25,7 @@ from tandem.records import (
     SurveyResponse,
 )
 
+from .pairstats import recount_pairs
 from .settings import DEFAULT_THEMES
 
 PREVIOUS_NAME = "Early-career mentoring 2026"
@@ -210,4 +211,6 @@ def seed_previous_cohort(session: Session, tenant_id: int, *, seed: int = 2026) 
             )
         )  # fmt: skip
     session.flush()
+    # Written around the services, so the pairs' running figures are counted once here.
+    recount_pairs(session, tenant_id, previous.id)
     return previous

@@ -1,5 +1,8 @@
 """How each pair of a programme is doing, from a fixed number of queries.
 
+Both read each pair's running figures from its own row (:mod:`.pairstats`), never the
+pair's check-ins and answers.
+
 The rules live here twice, side by side: :func:`judge` applies them to one pair in
 Python (alerts, reminders, the watch lists), :func:`pair_rules` states them in SQL so
 that the dashboard counts quiet, active and at-risk pairs inside the database. Tests
@@ -12,19 +15,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, null, or_, select
+from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select
 from sqlalchemy.orm import Session, aliased
-from sqlalchemy.sql.expression import CTE, Subquery
+from sqlalchemy.sql.expression import CTE
 
-from tandem.records import CheckIn, Match, Participant, Programme, SurveyResponse
+from tandem.records import Match, Participant, Programme
 
-from .settings import PULSES, CheckinSettings, pulse_opens_on, pulse_schedule, settings_of
+from .pairstats import ANSWER_COLUMNS, PAIR_SURVEYS
+from .settings import CheckinSettings, pulse_opens_on, pulse_schedule, settings_of
 from .sqldates import day_number, unix_day
 
 RUNNING = ("accepted", "active")
 # Pairs the figures count: everything that got past match day.
 COUNTED = ("accepted", "active", "closed", "rematched")
-PAIR_SURVEYS = (*PULSES, "end")
 # Built once: an alias adapts its columns on first use, which costs more than the query.
 _MENTOR, _MENTEE = aliased(Participant), aliased(Participant)
 
@@ -66,51 +69,6 @@ class PairState:
         return moment.date() if moment else None
 
 
-def _pair_figures(
-    tenant_id: int, programme_id: int, match_ids: list[int] | None = None, *, minutes: bool = False
-) -> tuple[Subquery, Subquery]:
-    """Check-ins and survey answers of a programme's pairs, one grouped row per pair.
-
-    Each reads one covering index (``checkins(tenant_id, match_id, met_on)``,
-    ``survey_responses(tenant_id, match_id, survey, satisfaction)``) for the programme's
-    matches only.
-    """
-    matches = select(Match.id).where(
-        Match.tenant_id == tenant_id, Match.programme_id == programme_id
-    )
-    if match_ids is not None:
-        matches = matches.where(Match.id.in_(match_ids))
-    # IN, not a join: SQLite then walks the index match by match, in order, and groups
-    # without sorting; a join let it scan the whole tenant's check-ins.
-    checkins = (
-        select(
-            CheckIn.match_id,
-            func.count().label("n_checkins"),
-            func.max(CheckIn.met_on).label("last_met_on"),
-            # Not in the covering index: only read when asked for.
-            (func.sum(CheckIn.duration_minutes) if minutes else null()).label("minutes"),
-        )
-        .where(CheckIn.tenant_id == tenant_id, CheckIn.match_id.in_(matches))
-        .group_by(CheckIn.match_id)
-        .subquery("pair_checkins")
-    )
-    in_pulses = SurveyResponse.survey.in_(PULSES)
-    responses = (
-        select(
-            SurveyResponse.match_id,
-            func.min(case((in_pulses, SurveyResponse.satisfaction))).label("min_satisfaction"),
-            *(
-                func.sum(case((SurveyResponse.survey == name, 1), else_=0)).label(f"n_{name}")
-                for name in PAIR_SURVEYS
-            ),
-        )
-        .where(SurveyResponse.tenant_id == tenant_id, SurveyResponse.match_id.in_(matches))
-        .group_by(SurveyResponse.match_id)
-        .subquery("pair_responses")
-    )
-    return checkins, responses
-
-
 def pair_states(
     session: Session,
     tenant_id: int,
@@ -122,7 +80,6 @@ def pair_states(
     """Every counted pair of ``programme`` (or just ``match_ids``) with the quiet / active /
     at-risk verdicts, in match order."""
     wanted = list(match_ids) if match_ids is not None else None
-    checkins, responses = _pair_figures(tenant_id, programme.id, wanted, minutes=True)
     mentor, mentee = _MENTOR, _MENTEE
     query = (
         select(
@@ -135,16 +92,14 @@ def pair_states(
             Match.started_at,
             Match.ended_at,
             Match.end_reason,
-            checkins.c.n_checkins,
-            checkins.c.minutes,
-            checkins.c.last_met_on,
-            responses.c.min_satisfaction,
-            *(responses.c[f"n_{name}"] for name in PAIR_SURVEYS),
+            Match.checkin_count,
+            Match.checkin_minutes,
+            Match.last_checkin_on,
+            Match.min_satisfaction,
+            *(getattr(Match, ANSWER_COLUMNS[name]) for name in PAIR_SURVEYS),
         )
         .join(mentor, mentor.id == Match.mentor_participant_id)
         .join(mentee, mentee.id == Match.mentee_participant_id)
-        .outerjoin(checkins, checkins.c.match_id == Match.id)
-        .outerjoin(responses, responses.c.match_id == Match.id)
         .where(
             Match.tenant_id == tenant_id,
             Match.programme_id == programme.id,
@@ -182,12 +137,12 @@ def pair_states(
 def pair_table(tenant_id: int, programme_id: int) -> CTE:
     """One row per counted pair: status, start/end/last-met, check-in and answer counts.
 
-    What :func:`pair_rules` reads; a materialised CTE, so that a statement may read it
-    more than once (the figures and both watch lists) for the price of one. A pair
-    starts when both accepted, else when it started (as :func:`~.settings.match_start`);
-    ``start_day`` and ``end_day`` are :func:`~.sqldates.unix_day` numbers.
+    What :func:`pair_rules` reads; a materialised CTE over the pairs' own rows (their
+    running figures, :mod:`.pairstats`), so that a statement may read it more than once
+    (the figures and both watch lists) for the price of one. A pair starts when both
+    accepted, else when it started (as :func:`~.settings.match_start`); ``start_day``,
+    ``end_day`` and ``last_day`` are :func:`~.sqldates.unix_day` numbers.
     """
-    checkins, responses = _pair_figures(tenant_id, programme_id)
     return (
         select(
             Match.id.label("match_id"),
@@ -196,16 +151,14 @@ def pair_table(tenant_id: int, programme_id: int) -> CTE:
             Match.end_reason,
             unix_day(func.coalesce(Match.accepted_at, Match.started_at)).label("start_day"),
             unix_day(Match.ended_at).label("end_day"),
-            checkins.c.last_met_on,
-            func.coalesce(checkins.c.n_checkins, 0).label("n_checkins"),
-            responses.c.min_satisfaction,
-            *(
-                func.coalesce(responses.c[f"n_{name}"], 0).label(f"n_{name}")
-                for name in PAIR_SURVEYS
-            ),
+            Match.accepted_at.is_not(None).label("accepted"),
+            Match.last_checkin_on.label("last_met_on"),
+            # Once per pair here, not once per rule below (SQLite's date parsing adds up).
+            unix_day(Match.last_checkin_on).label("last_day"),
+            Match.checkin_count.label("n_checkins"),
+            Match.min_satisfaction,
+            *(getattr(Match, ANSWER_COLUMNS[name]).label(f"n_{name}") for name in PAIR_SURVEYS),
         )
-        .outerjoin(checkins, checkins.c.match_id == Match.id)
-        .outerjoin(responses, responses.c.match_id == Match.id)
         .where(
             Match.tenant_id == tenant_id,
             Match.programme_id == programme_id,
@@ -239,7 +192,7 @@ def pair_rules(
     sums; every date cut-off is computed here and bound as a parameter."""
     c = pairs.c
     today_day = day_number(today)
-    last_day = unix_day(c.last_met_on)
+    last_day = c.last_day
     start_day = c.start_day
     running = c.status.in_(RUNNING)
     reference = func.coalesce(last_day, start_day)

@@ -14,6 +14,7 @@ from tandem.records import Match, Participant, Programme, SurveyResponse, utcnow
 from . import audit
 from .errors import AlreadyAnswered, InvalidInput, NotAllowed, NotFound
 from .pairs import get_programme, pair_side
+from .pairstats import count_answer, count_survey_answer
 from .progress import ProgressPoster, post_milestone
 from .settings import PULSES, pulse_opens_on, settings_of
 
@@ -118,7 +119,8 @@ def answer_survey(
     poster: ProgressPoster | None = None,
 ) -> SurveyResponse:
     """Record one answer. Pair surveys take ``match_id``; the enrolment baseline takes
-    ``programme_id``.
+    ``programme_id``. A pair survey's answer moves the pair's running figures (answers
+    per survey, lowest pulse satisfaction) in the same transaction.
 
     Raises:
         InvalidInput: an unknown survey, a value out of range or unasked, a missing answer.
@@ -180,6 +182,10 @@ def answer_survey(
         raise AlreadyAnswered(
             f"you have answered the {SURVEY_TITLES[survey].lower()} survey"
         ) from None
+    if side is not None:
+        count_answer(side.match, survey, answer.satisfaction)
+        session.flush()
+    count_survey_answer(session, response, participant.programme_id)
     audit.record(
         session, tenant_id, "survey.answered",
         actor_member_id=member_id, subject_type="SurveyResponse", subject_id=response.id,

@@ -20,6 +20,15 @@ PARTICIPANT_STATUSES = ("enrolled", "matched", "withdrawn")
 # proposed: published (or requested by a mentee), waiting for both sides to accept.
 MATCH_STATUSES = ("draft", "proposed", "accepted", "active", "declined", "closed", "rematched")
 RESPONSES = ("pending", "accepted", "declined")
+# The pair's running counts (see Match): never negative.
+PAIR_COUNTS = (
+    "checkin_count",
+    "checkin_minutes",
+    "day30_answers",
+    "midpoint_answers",
+    "close_answers",
+    "end_answers",
+)
 
 
 def _in(column: str, values: tuple[str, ...]) -> CheckConstraint:
@@ -123,6 +132,10 @@ class Match(TenantOwned, Timestamped, Base):
         CheckConstraint("score >= 0 AND score <= 100", name="score_range"),
         # The dashboard's pairs of a programme by status.
         Index("ix_matches_tenant_programme_status", "tenant_id", "programme_id", "status"),
+        *(CheckConstraint(f"{name} >= 0", name=name) for name in PAIR_COUNTS),
+        CheckConstraint(
+            "min_satisfaction IS NULL OR min_satisfaction BETWEEN 1 AND 5", name="min_satisfaction"
+        ),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -144,3 +157,15 @@ class Match(TenantOwned, Timestamped, Base):
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     end_reason: Mapped[str | None] = mapped_column(Text)
+    # The pair's running figures, kept by the services that log check-ins and answer
+    # surveys in the same transaction (tandem.checkins.pairstats), so that the dashboard
+    # reads one row per pair instead of every check-in and answer.
+    checkin_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    checkin_minutes: Mapped[int] = mapped_column(default=0, server_default="0")
+    last_checkin_on: Mapped[date | None]
+    # The lowest satisfaction given in a pulse survey (day30, midpoint, close).
+    min_satisfaction: Mapped[int | None]
+    day30_answers: Mapped[int] = mapped_column(default=0, server_default="0")
+    midpoint_answers: Mapped[int] = mapped_column(default=0, server_default="0")
+    close_answers: Mapped[int] = mapped_column(default=0, server_default="0")
+    end_answers: Mapped[int] = mapped_column(default=0, server_default="0")

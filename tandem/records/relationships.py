@@ -101,6 +101,58 @@ class SurveyResponse(TenantOwned, Base):
     answered_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class CheckinDay(TenantOwned, Base):
+    """How many check-ins a programme's pairs logged for one day: the dashboard's chart.
+
+    Kept by the service that logs check-ins, in the same transaction (an upsert on
+    ``(programme_id, met_on)``), so that the chart reads a row per day, not per meeting.
+    """
+
+    __tablename__ = "checkin_days"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "met_on"),
+        same_tenant_fk("programme_id", "programmes"),
+        CheckConstraint("checkins >= 0", name="checkins"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int]
+    met_on: Mapped[date]
+    checkins: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
+class SurveyTally(TenantOwned, Base):
+    """A programme's answers to one survey, summed: the dashboard's survey figures.
+
+    Sums and counts of satisfaction and confidence, and of each answer's confidence
+    change from the person's enrolment baseline (counted when both exist, whichever came
+    first). Kept by the service that records answers, in the same transaction.
+    """
+
+    __tablename__ = "survey_tallies"
+    __table_args__ = (
+        UniqueConstraint("programme_id", "survey"),
+        same_tenant_fk("programme_id", "programmes"),
+        CheckConstraint("survey IN (" + ", ".join(f"'{s}'" for s in SURVEYS) + ")", name="survey"),
+        CheckConstraint(
+            "answers >= 0 AND satisfaction_count >= 0 AND confidence_count >= 0"
+            " AND change_count >= 0",
+            name="counts",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    programme_id: Mapped[int]
+    survey: Mapped[str] = mapped_column(String(16))
+    answers: Mapped[int] = mapped_column(default=0, server_default="0")
+    satisfaction_sum: Mapped[int] = mapped_column(default=0, server_default="0")
+    satisfaction_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    confidence_sum: Mapped[int] = mapped_column(default=0, server_default="0")
+    confidence_count: Mapped[int] = mapped_column(default=0, server_default="0")
+    change_sum: Mapped[int] = mapped_column(default=0, server_default="0")
+    change_count: Mapped[int] = mapped_column(default=0, server_default="0")
+
+
 class Alert(TenantOwned, Base):
     """Something a coordinator should look at: a quiet pair, an at-risk pair, a full mentor."""
 

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from tandem.checkins.closing import end_outcome
 from tandem.checkins.dashboard import DAYS_PER_MONTH, WATCH_LIMIT, programme_dashboard
 from tandem.checkins.health import COUNTED, PairState, judge, pair_states
+from tandem.checkins.pairstats import recount_pairs
 from tandem.checkins.settings import PULSES, month_of_programme, pulse_opens_on, settings_of
 from tandem.records import CheckIn, Match, Participant, Programme, SurveyResponse
 from tests.support.checkins_factory import NOW, TODAY, make_pair, make_world
@@ -74,6 +75,8 @@ def seed_mix(session: Session, *, seed: int, ends_on: bool, pulses: list[str] | 
                         )
                     )  # fmt: skip
     session.flush()
+    # The rows were written around the services: count the pairs' figures from them.
+    recount_pairs(session, world.tenant.id, programme.id)
     return programme
 
 

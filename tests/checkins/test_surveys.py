@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from alembic import command
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -164,11 +165,17 @@ def test_only_the_pair_answers(session: Session, world: World) -> None:
 def test_the_migration_keeps_the_first_of_two_enrolment_answers(empty_database_url: str) -> None:
     """A database that took a second enrolment answer before 0006 still upgrades."""
     engine = make_engine(empty_database_url)
-    migrate.upgrade(engine, "0005")
+    # Today's models write today's schema: make the world at head, then step back.
+    migrate.upgrade(engine)
     database = Database(empty_database_url)
     with database.transaction() as session:
         world = make_world(session)
         participant_id = world.pair.mentee_participant.id
+    config = migrate.alembic_config()
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.downgrade(config, "0005")
+    with database.transaction() as session:
         for confidence in (2, 5):
             session.add(SurveyResponse(tenant_id=world.tenant.id, participant_id=participant_id,
                                        survey="enrolment", confidence=confidence))  # fmt: skip
