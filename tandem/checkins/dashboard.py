@@ -7,7 +7,7 @@ participants by role, one row of conditional aggregates over the pairs' rows
 (:func:`~tandem.checkins.health.pair_rules`, which also yields the first quiet and
 at-risk pairs: a LIMIT, not the whole programme), the median wait for a match, the
 programme's survey tallies, and its check-ins by day. The same again for the previous
-cohort; then the listed pairs' states, the open alerts and the names of the pairs shown.
+cohort; then the open alerts, the listed and flagged pairs' states, and their members.
 Private notes are never read.
 """
 
@@ -34,7 +34,6 @@ DAYS_PER_MONTH = 30.44
 WATCH_LIMIT = 50
 # Built once: an alias adapts its columns on first use, which costs more than the query.
 _MENTOR, _MENTEE = aliased(Participant), aliased(Participant)
-_MENTOR_MEMBER, _MENTEE_MEMBER = aliased(Member), aliased(Member)
 
 
 @dataclass
@@ -314,14 +313,6 @@ def programme_dashboard(
 
     # The page lists WATCH_LIMIT quiet and at-risk pairs and counts the rest.
     quiet_ids, risky_ids = watch.quiet, watch.at_risk
-    wanted = {*quiet_ids, *risky_ids}
-    watched = (
-        {s.match_id: s for s in pair_states(session, tenant_id, programme, today, match_ids=wanted)}
-        if wanted
-        else {}
-    )
-    quiet_states = [watched[i] for i in quiet_ids]
-    risky_states = [watched[i] for i in risky_ids]
     n_quiet, n_at_risk = current.n_quiet, current.n_at_risk
     alerts = session.scalars(
         select(Alert)
@@ -332,19 +323,44 @@ def programme_dashboard(
         .limit(200)
     ).all()
     flagged_matches = {a.match_id for a in alerts if a.match_id}
-    mentor_p, mentee_p, mentor_m, mentee_m = _MENTOR, _MENTEE, _MENTOR_MEMBER, _MENTEE_MEMBER
-    pair_names: dict[int, tuple[str, str]] = {}
-    wanted_matches = flagged_matches | set(watched)
-    if wanted_matches:
-        for match_id, mentor, mentee in session.execute(
-            select(Match.id, mentor_m, mentee_m)
+    # The states of the listed and flagged pairs carry their members: names come by
+    # member id (a primary-key lookup each) rather than by joining participants.
+    wanted = {*quiet_ids, *risky_ids, *flagged_matches}
+    states = (
+        {s.match_id: s for s in pair_states(session, tenant_id, programme, today, match_ids=wanted)}
+        if wanted
+        else {}
+    )
+    quiet_states = [states[i] for i in quiet_ids]
+    risky_states = [states[i] for i in risky_ids]
+    pair_members = {s.match_id: (s.mentor_member_id, s.mentee_member_id) for s in states.values()}
+    uncounted = flagged_matches - set(states)
+    if uncounted:
+        # A flag on a pair that is not counted (proposed, say): read its members directly.
+        mentor_p, mentee_p = _MENTOR, _MENTEE
+        for match_id, mentor_id, mentee_id in session.execute(
+            select(Match.id, mentor_p.member_id, mentee_p.member_id)
             .join(mentor_p, mentor_p.id == Match.mentor_participant_id)
             .join(mentee_p, mentee_p.id == Match.mentee_participant_id)
-            .join(mentor_m, mentor_m.id == mentor_p.member_id)
-            .join(mentee_m, mentee_m.id == mentee_p.member_id)
-            .where(Match.tenant_id == tenant_id, Match.id.in_(wanted_matches))
+            .where(Match.tenant_id == tenant_id, Match.id.in_(uncounted))
         ).all():
-            pair_names[match_id] = (mentor.name, mentee.name)
+            pair_members[match_id] = (mentor_id, mentee_id)
+    member_ids = {m for pair in pair_members.values() for m in pair}
+    members = (
+        {
+            m.id: m
+            for m in session.scalars(
+                select(Member).where(Member.tenant_id == tenant_id, Member.id.in_(member_ids))
+            )
+        }
+        if member_ids
+        else {}
+    )
+    pair_names: dict[int, tuple[str, str]] = {
+        match_id: (members[mentor].name, members[mentee].name)
+        for match_id, (mentor, mentee) in pair_members.items()
+        if mentor in members and mentee in members
+    }
 
     def row(s: PairState, reasons: list[str]) -> PairRow:
         mentor, mentee = pair_names.get(s.match_id, ("?", "?"))

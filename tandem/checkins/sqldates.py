@@ -72,7 +72,9 @@ def _days_between_sqlite(element: days_between, compiler: Any, **kw: Any) -> str
 @compiles(days_between, "postgresql")
 def _days_between_postgresql(element: days_between, compiler: Any, **kw: Any) -> str:
     later, earlier = element.clauses
+    # date_part, not EXTRACT: EXTRACT gives numeric since PostgreSQL 14, which sorts and
+    # divides several times slower than double precision (the median wait sorts by it).
     return (
-        f"(EXTRACT(EPOCH FROM ({compiler.process(later, **kw)} "
-        f"- {compiler.process(earlier, **kw)})) / 86400.0)"
+        f"(date_part('epoch', {compiler.process(later, **kw)} "
+        f"- {compiler.process(earlier, **kw)}) / 86400.0)"
     )

@@ -9,12 +9,19 @@ from datetime import date, timedelta
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from tandem.checkins import CheckinDraft, SurveyAnswer, answer_survey, close_pair, log_checkin
+from tandem.checkins import (
+    CheckinDraft,
+    SurveyAnswer,
+    answer_survey,
+    close_pair,
+    flag_pair,
+    log_checkin,
+)
 from tandem.checkins.dashboard import programme_dashboard
 from tandem.checkins.demo import PREVIOUS_NAME, seed_previous_cohort
 from tandem.checkins.export import evaluation_csv
 from tandem.programmes import seed_demo
-from tandem.records import Programme
+from tandem.records import Alert, Programme
 from tests.support.checkins_factory import NOW, TODAY, World, make_pair
 
 NOTE = "PRIVATE-NOTE-xyz"
@@ -124,3 +131,20 @@ def test_the_demo_previous_cohort_feeds_the_dashboard(session: Session) -> None:
     assert board.current.confidence_change is not None and board.current.confidence_change > 0
     compared = programme_dashboard(session, tenant.id, current.id, date.today())
     assert compared.previous is not None and compared.previous.name == PREVIOUS_NAME
+
+
+def test_alerts_name_their_pairs_counted_or_not(session: Session, world: World) -> None:
+    """Flagged pairs are named whether or not the figures count them (a proposed pair)."""
+    tenant = world.tenant.id
+    flag_pair(session, tenant, world.pair.match.id, world.pair.mentee.id, "hard to reach")
+    proposed = make_pair(session, world.tenant, world.programme, "Pia Proposed", "Paul Pending",
+                         status="proposed")  # fmt: skip
+    session.add(Alert(tenant_id=tenant, programme_id=world.programme.id,
+                      match_id=proposed.match.id, kind="member_flag",
+                      detail={"reason": "not sure"}))  # fmt: skip
+    session.flush()
+    board = programme_dashboard(session, tenant, world.programme.id, TODAY)
+    assert {a["pair"] for a in board.alerts} == {
+        "Maya Mentor & Milo Mentee",
+        "Pia Proposed & Paul Pending",
+    }
