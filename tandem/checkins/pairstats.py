@@ -108,7 +108,11 @@ def count_survey_answer(session: Session, response: SurveyResponse, programme_id
 
 
 def count_checkin(match: Match, met_on: date, duration_minutes: int) -> None:
-    """Add one meeting to ``match``'s figures (flushed with the caller's next flush)."""
+    """Add one meeting to ``match``'s figures (flushed with the caller's next flush).
+
+    The increments are SQL expressions on the attributes: flush before counting the same
+    pair again, or the second assignment replaces the first.
+    """
     match.checkin_count = Match.checkin_count + 1  # type: ignore[assignment]
     match.checkin_minutes = Match.checkin_minutes + duration_minutes  # type: ignore[assignment]
     match.last_checkin_on = case(  # type: ignore[assignment]
