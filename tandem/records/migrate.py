@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -13,8 +14,13 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import Engine
 
 from .base import Base
+from .errors import RecordsError
 
 MIGRATIONS = Path(__file__).with_name("migrations")
+
+
+class MigrationError(RecordsError):
+    """A migration would have left the database inconsistent; it was rolled back."""
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
@@ -34,10 +40,40 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     The whole upgrade runs in one transaction (PostgreSQL has transactional DDL), so a
     failed migration leaves the schema as it was.
     """
+    _run(engine, lambda config: command.upgrade(config, revision))
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Migrate the database behind ``engine`` down to ``revision``."""
+    _run(engine, lambda config: command.downgrade(config, revision))
+
+
+def _run(engine: Engine, step: Callable[[Config], None]) -> None:
     config = alembic_config()
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    sqlite = engine.dialect.name == "sqlite"
+    with engine.connect() as connection:
+        if sqlite:
+            # SQLite alters a table by copying it into a new one and dropping the old.
+            # With foreign keys enforced, that drop cascades: every check-in of a rebuilt
+            # `matches` would go. The pragma only takes effect outside a transaction, so
+            # it is set first and the keys are checked by hand before commit.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                config.attributes["connection"] = connection
+                step(config)
+                if sqlite:
+                    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                    if broken:
+                        raise MigrationError(
+                            f"the migration left {len(broken)} row(s) pointing at missing "
+                            f"rows (first: table {broken[0][0]}); nothing was changed"
+                        )
+        finally:
+            if sqlite:
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
 
 
 def current_revision(engine: Engine) -> str | None:

@@ -41,3 +41,32 @@ def test_older_database_is_brought_to_head(empty_database_url: str) -> None:
     assert "'draft'" in checks["ck_matches_status"]
     assert "'declined'" in checks["ck_matches_mentor_response"]
     engine.dispose()
+
+
+def test_down_and_up_again_keeps_every_row(empty_database_url: str) -> None:
+    """SQLite rebuilds a table to alter it; that must never cascade into its children."""
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from tandem.programmes import seed_demo
+    from tandem.records import Agreement, CheckIn, Match, Participant
+
+    engine = make_engine(empty_database_url)
+    migrate.upgrade(engine)
+    with Session(engine) as session, session.begin():
+        seed_demo(session)  # includes a running previous cohort with check-ins
+
+    def counts() -> dict[str, int]:
+        with engine.connect() as connection:
+            return {
+                model.__tablename__: connection.scalar(select(func.count()).select_from(model))
+                for model in (Participant, Match, CheckIn, Agreement)
+            }
+
+    before = counts()
+    assert before["matches"] > 0 and before["checkins"] > 0
+    migrate.downgrade(engine, "0001")
+    assert counts() == before
+    migrate.upgrade(engine)
+    assert counts() == before
+    engine.dispose()
