@@ -30,6 +30,9 @@ class Member(TenantOwned, Timestamped, Base):
             postgresql_where=text("member_number IS NOT NULL"),
             sqlite_where=text("member_number IS NOT NULL"),
         ),
+        # Linking by email compares lower(email): without this every sync batch and
+        # launch scans the tenant's members.
+        Index("ix_members_tenant_lower_email", "tenant_id", text("lower(email)")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

@@ -70,3 +70,19 @@ def test_down_and_up_again_keeps_every_row(empty_database_url: str) -> None:
     migrate.upgrade(engine)
     assert counts() == before
     engine.dispose()
+
+
+def test_email_linking_index_exists(database_url: str) -> None:
+    # Expression indexes escape the autogenerate comparison on SQLite: look directly.
+    from sqlalchemy import text
+
+    engine = make_engine(database_url)
+    query = (
+        "SELECT name FROM sqlite_master WHERE type = 'index'"
+        if engine.dialect.name == "sqlite"
+        else "SELECT indexname FROM pg_indexes WHERE tablename = 'members'"
+    )
+    with engine.connect() as connection:
+        names = set(connection.execute(text(query)).scalars())
+    assert "ix_members_tenant_lower_email" in names
+    engine.dispose()
