@@ -11,7 +11,15 @@ from .errors import ConfigurationError, DecryptionError, EncryptionKeyError, Rec
 from .people import Course, Enrolment, Identity, LearningRecord, Member
 from .portals import Portal
 from .programmes import Match, Participant, Programme
-from .relationships import Agreement, Alert, AuditEvent, CheckIn, SurveyResponse
+from .relationships import (
+    Agreement,
+    Alert,
+    AuditEvent,
+    CheckIn,
+    CheckinDay,
+    SurveyResponse,
+    SurveyTally,
+)
 from .reminders import SentReminder
 from .secrets import SecretBox, generate_key
 from .sync_state import ConnectorConfig, SyncRun
@@ -23,6 +31,7 @@ __all__ = [
     "AuditEvent",
     "Base",
     "CheckIn",
+    "CheckinDay",
     "ConfigurationError",
     "ConnectorConfig",
     "Course",
@@ -43,6 +52,7 @@ __all__ = [
     "SecretBox",
     "SentReminder",
     "SurveyResponse",
+    "SurveyTally",
     "SyncRun",
     "Tenant",
     "ToolKey",
