@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from tandem import records
@@ -73,7 +74,7 @@ def test_coordinator_to_accepted_match(app_config: dict, tmp_path: Path) -> None
         page.select_option("#template", "one_to_one")
         page.fill("#name", "Browser cohort")
         page.get_by_role("button", name="Create programme").click()
-        assert "is set up and open for enrolment" in page.content()
+        expect(page.locator("body")).to_contain_text("is set up and open for enrolment")
         screenshot(page, "matchday-02-programme-set-up")
         programme_url = page.url.replace("/settings", "")
 
@@ -87,28 +88,28 @@ def test_coordinator_to_accepted_match(app_config: dict, tmp_path: Path) -> None
             _fill_questionnaire(page, f"#enrol-{role}", offer=role == "mentor")
             screenshot(page, f"matchday-03-enrol-{role}")
             page.locator(f"#enrol-{role}").get_by_role("button", name=f"Enrol as {role}").click()
-            assert "You are enrolled" in page.content(), page.content()
+            expect(page.locator("body")).to_contain_text("You are enrolled")
 
         # Match day: run, read why, publish.
         _launch_as(page, base, coordinator)
         page.goto(programme_url + "/match")
         page.locator("#run").click()
-        assert "Draft ready: 1 new pairs" in page.content()
+        expect(page.locator("body")).to_contain_text("Draft ready: 1 new pairs")
         page.locator("#draft details summary").first.click()
         draft = page.locator("#draft").inner_text()
         assert "offers negotiation and public speaking, which you want to learn" in draft
         assert "you both value" in draft
         screenshot(page, "matchday-04-draft")
         page.locator("#publish").click()
-        assert "Published 1 pairs" in page.content()
+        expect(page.locator("body")).to_contain_text("Published 1 pairs")
 
         # The mentee sees the proposal with the reasons, and accepts.
         _launch_as(page, base, "Owen")
         page.goto(programme_url)
-        assert "Your mentor: Amara Okafor" in page.content()
+        expect(page.locator("body")).to_contain_text("Your mentor: Amara Okafor")
         screenshot(page, "matchday-05-mentee-proposal")
         page.get_by_role("button", name="Accept").click()
-        assert "You accepted the match." in page.content()
+        expect(page.locator("body")).to_contain_text("You accepted the match.")
         screenshot(page, "matchday-06-accepted")
 
     with app.app_context():

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 from flask import Flask
+from playwright.sync_api import expect
 from sqlalchemy.orm import Session
 from werkzeug.serving import make_server
 
@@ -66,13 +67,14 @@ def test_member_and_coordinator_journey(
         form.locator("input[name=out_of_scope]").fill("my employer's internal disputes")
         form.locator("button[type=submit]").click()
         page.locator(f"#sign-{pair.match.id}").click()
-        assert "You signed the agreement." in page.content()
+        expect(page.locator("body")).to_contain_text("You signed the agreement.")
         page.screenshot(path=str(ARTIFACTS / f"checkins-agreement-{backend}.png"), full_page=True)
 
         as_member(context, pair.mentor.id)
         page.goto(f"{server}/checkins/")
         page.locator(f"#sign-{pair.match.id}").click()
-        assert "Mentor signed" in page.content() and "mentee signed" in page.content()
+        expect(page.locator("body")).to_contain_text("Mentor signed")
+        expect(page.locator("body")).to_contain_text("mentee signed")
 
         page.locator(f"#log-open-{pair.match.id}").click()
         checkin = page.locator(f"#checkin-form-{pair.match.id}")
@@ -85,8 +87,8 @@ def test_member_and_coordinator_journey(
             (today + timedelta(days=27)).isoformat() + "T18:00"
         )
         checkin.locator("button[type=submit]").click()
-        assert "Check-in logged." in page.content()
-        assert "Milo is anxious" in page.content()
+        expect(page.locator("body")).to_contain_text("Check-in logged.")
+        expect(page.locator("body")).to_contain_text("Milo is anxious")
         page.screenshot(path=str(ARTIFACTS / f"checkins-logged-{backend}.png"), full_page=True)
 
         as_member(context, pair.mentee.id)
@@ -96,7 +98,7 @@ def test_member_and_coordinator_journey(
             page.locator(f"input[name={question}][value='4']").check()
         page.locator("textarea[name=comment]").fill("Useful so far")
         page.locator("#survey-form button[type=submit]").click()
-        assert "your answers are in" in page.content()
+        expect(page.locator("body")).to_contain_text("your answers are in")
         assert page.locator(f"#survey-day30-{pair.match.id}").count() == 0
 
         as_member(context, world.coordinator.id, coordinator=True)
