@@ -20,6 +20,7 @@ from tandem.lti_tool.app import create_app
 from tandem.lti_tool.cli import main
 from tandem.records import Database
 from tests.support import databases
+from tests.support.browser import live_server
 
 TEST_SECRET_KEY = "test-secret-key-0123456789abcdef0123456789"
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
@@ -116,3 +117,10 @@ def cli(app_config: dict) -> Callable[[list[str]], Result]:
         return CliRunner().invoke(main, args, env=env)
 
     return invoke
+
+
+@pytest.fixture
+def server(app: Flask) -> Iterator[str]:
+    """The test app served on a free loopback port, for a real browser."""
+    with live_server(app) as url:
+        yield url

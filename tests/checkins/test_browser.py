@@ -3,43 +3,23 @@ see the dashboard with its chart."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 from flask import Flask
-from playwright.sync_api import expect
+from playwright.sync_api import expect, sync_playwright
 from sqlalchemy.orm import Session
-from werkzeug.serving import make_server
 
 from tandem.records import utcnow
+from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.support.checkins_factory import make_pair, make_world
 from tests.support.checkins_web import session_cookie
-
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
-
-
-@pytest.fixture
-def server(app: Flask) -> Iterator[str]:
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(5)
 
 
 @pytest.mark.browser
 def test_member_and_coordinator_journey(
     app: Flask, session: Session, server: str, backend: str
 ) -> None:
-    playwright = pytest.importorskip("playwright.sync_api")
     today = utcnow().date()
     world = make_world(session, n_pairs=0, starts_on=today - timedelta(days=45))
     pair = make_pair(session, world.tenant, world.programme, "Maya Mentor", "Milo Mentee",
@@ -53,8 +33,8 @@ def test_member_and_coordinator_journey(
         context.clear_cookies()
         context.add_cookies([{"name": name, "value": value, "domain": host, "path": "/"}])
 
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         context = browser.new_context()
         page = context.new_page()
         as_member(context, pair.mentee.id)

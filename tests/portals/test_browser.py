@@ -2,40 +2,20 @@
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterator
-from pathlib import Path
-
 import pytest
 from flask import Flask
-from werkzeug.serving import make_server
+from playwright.sync_api import sync_playwright
 
+from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.support.oidc_provider import OidcProvider
 
 from .conftest import PORTAL, Directory, register_portal
-
-ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
-CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run",
-]  # fmt: skip
-
-
-@pytest.fixture
-def server(app: Flask) -> Iterator[str]:
-    httpd = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{httpd.server_port}"
-    httpd.shutdown()
-    thread.join(5)
 
 
 @pytest.mark.browser
 def test_from_mentoring_in_the_portal_to_the_member_page(
     app: Flask, server: str, provider: OidcProvider, directory: Directory, backend: str
 ) -> None:
-    playwright = pytest.importorskip("playwright.sync_api")
     register_portal(app, provider, origins=(provider.issuer,))
     provider.interactive = True
     provider.next_claims = {"sub": "p-ada", "member_number": "M-1001", "name": "Ada Lovelace"}
@@ -43,8 +23,8 @@ def test_from_mentoring_in_the_portal_to_the_member_page(
     provider.tandem_embed_url = f"{server}/me"
     ARTIFACTS.mkdir(exist_ok=True)
 
-    with playwright.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             page = browser.new_page()
             page.goto(f"{provider.issuer}/portal")
