@@ -23,7 +23,7 @@ from tandem.records import Member, Portal, Tenant
 from . import audit
 from .errors import MemberRefused, SignInRefused, UnknownPortalError
 from .members import refuse_inactive
-from .outcome import PortalOutcome
+from .outcome import PortalOutcome, signed_in
 from .state import EMAIL_LINK, EMAIL_RATE, add_value, count_in_window, exists_expired, pop_value
 
 LINK_LIFETIME = timedelta(minutes=15)
@@ -183,19 +183,4 @@ def consume_link(
             portal_id=portal.id,
         )
     refuse_inactive(portal, member)
-    audit.record(
-        session,
-        "portal.sign_in",
-        tenant_id=portal.tenant_id,
-        actor_member_id=member.id,
-        portal_id=portal.id,
-        detail={"method": "email_link", "role": MEMBER},
-        remote_addr=remote_addr,
-    )
-    return PortalOutcome(
-        tenant_id=portal.tenant_id,
-        member_id=member.id,
-        role=MEMBER,
-        portal_id=portal.id,
-        origins=tuple(portal.origins),
-    )
+    return signed_in(session, portal, member, MEMBER, method="email_link", remote_addr=remote_addr)

@@ -16,11 +16,10 @@ from sqlalchemy.orm import Session
 
 from tandem.records import Portal, SecretBox
 
-from . import audit
 from .errors import SignInRefused, UnknownPortalError
 from .id_token import verify_id_token
 from .members import link_portal_member, person_from_claims
-from .outcome import PortalOutcome
+from .outcome import PortalOutcome, signed_in
 from .provider import ProviderMetadata, authorization_url, exchange_code, fetch_key_set
 from .roles import role_from_claims
 from .state import SIGN_IN_STATE, add_value, pop_value
@@ -138,19 +137,4 @@ def finish_sign_in(
         raise
     member = link_portal_member(session, portal, person_from_claims(portal, claims))
     role = role_from_claims(portal, claims)
-    audit.record(
-        session,
-        "portal.sign_in",
-        tenant_id=portal.tenant_id,
-        actor_member_id=member.id,
-        portal_id=portal.id,
-        detail={"method": "oidc", "role": role},
-        remote_addr=remote_addr,
-    )
-    return PortalOutcome(
-        tenant_id=portal.tenant_id,
-        member_id=member.id,
-        role=role,
-        portal_id=portal.id,
-        origins=tuple(portal.origins),
-    )
+    return signed_in(session, portal, member, role, method="oidc", remote_addr=remote_addr)
