@@ -7,7 +7,7 @@ render. Invalid input and conflicts come back as a flashed message on the same p
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from datetime import UTC, date, datetime, time
 from functools import wraps
 from typing import Any
@@ -307,7 +307,14 @@ def board(programme_id: int) -> ResponseReturnValue:
     )
 
 
-def _back_to_board(programme_id: int) -> ResponseReturnValue:
+def _back_to_board(
+    programme_id: int, done: str | None = None, warnings: Iterable[str] = ()
+) -> ResponseReturnValue:
+    """Say what happened (warnings first) and go back to the match-day board."""
+    for warning in warnings:
+        flash(warning, "warning")
+    if done:
+        flash(done, "ok")
     return redirect(url_for("programmes.board", programme_id=programme_id), code=303)
 
 
@@ -336,10 +343,7 @@ def assign(programme_id: int) -> ResponseReturnValue:
     _match, warnings = programmes.assign_pair(
         records.get_session(), _actor(), programme_id, _int("mentee_id"), _int("mentor_id")
     )
-    for warning in warnings:
-        flash(warning, "warning")
-    flash("Pair added to the draft and locked.", "ok")
-    return _back_to_board(programme_id)
+    return _back_to_board(programme_id, "Pair added to the draft and locked.", warnings)
 
 
 @bp.post("/programmes/<int:programme_id>/match/swap")
@@ -349,10 +353,7 @@ def swap(programme_id: int) -> ResponseReturnValue:
     warnings = programmes.swap_mentors(
         records.get_session(), _actor(), programme_id, _int("first_id"), _int("second_id")
     )
-    for warning in warnings:
-        flash(warning, "warning")
-    flash("Mentors swapped.", "ok")
-    return _back_to_board(programme_id)
+    return _back_to_board(programme_id, "Mentors swapped.", warnings)
 
 
 @bp.post("/programmes/<int:programme_id>/match/<int:match_id>/<any(lock, unlock, remove):what>")
