@@ -18,6 +18,7 @@ from .alerts import (
     flag_pair,
     open_alerts,
     raise_alerts,
+    raise_alerts_everywhere,
     rematch_pair,
     resolve_alert,
 )
@@ -106,6 +107,7 @@ __all__ = [
     "progress_score",
     "prompt_for",
     "raise_alerts",
+    "raise_alerts_everywhere",
     "recount_pairs",
     "rematch_pair",
     "resolve_alert",

@@ -7,7 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tandem.records import Alert, Match, Participant, utcnow
+from tandem.records import Alert, Match, Participant, Programme, utcnow
 
 from . import audit
 from .errors import Conflict, InvalidInput
@@ -215,3 +215,16 @@ def excluded_pairs(session: Session, tenant_id: int, programme_id: int) -> set[t
             )
         )
     }
+
+
+def raise_alerts_everywhere(session: Session, today: date | None = None) -> int:
+    """:func:`raise_alerts` for every running programme of every tenant (``tandem remind``,
+    from cron); returns how many alerts were opened."""
+    opened = 0
+    for tenant_id, programme_id in session.execute(
+        select(Programme.tenant_id, Programme.id)
+        .where(Programme.status == "running")
+        .order_by(Programme.id)
+    ).all():
+        opened += len(raise_alerts(session, tenant_id, programme_id, today))
+    return opened

@@ -5,14 +5,12 @@ from __future__ import annotations
 from datetime import date
 
 import click
-from sqlalchemy import select
 
 from tandem import records
-from tandem.checkins import ReminderError, raise_alerts
+from tandem.checkins import ReminderError, raise_alerts_everywhere
 from tandem.checkins.mailer import Mailer, SmtpSettings
 from tandem.checkins.reminders import due_reminders, send_due
 from tandem.programmes import lapse_overdue_requests
-from tandem.records import Programme
 
 from .base import app_transaction, build_app, fail, main
 
@@ -50,11 +48,7 @@ def remind(dry_run: bool, today: object) -> None:
     with app_transaction(app) as session:
         # Mentees' requests a mentor let lapse free the mentor's place first.
         n_lapsed = lapse_overdue_requests(session)
-        n_alerts = 0
-        for tenant_id, programme_id in session.execute(
-            select(Programme.tenant_id, Programme.id).where(Programme.status == "running")
-        ).all():
-            n_alerts += len(raise_alerts(session, tenant_id, programme_id, day))
+        n_alerts = raise_alerts_everywhere(session, day)
     database = records.get_database(app)
     try:
         with app.app_context(), Mailer(settings) as mailer:
