@@ -4,7 +4,7 @@ Every function takes a SQLAlchemy session and an :class:`Actor` (tenant, member,
 none commits. Errors are :class:`ProgrammeError` subclasses with plain messages.
 """
 
-from .access import Actor, get_programme, operator_actor
+from .access import Actor, coordinated_programme, get_programme, operator_actor
 from .choice import (
     MentorProfile,
     lapse_overdue_requests,
@@ -63,6 +63,7 @@ __all__ = [
     "RunSummary",
     "assign_pair",
     "check_answers",
+    "coordinated_programme",
     "copy_programme",
     "create_from_template",
     "create_programme",

@@ -183,3 +183,21 @@ def test_another_tenants_programme_is_not_found(
     sign_in(client, *ids, role="coordinator")
     assert client.get(f"/programmes/{seeded['programme']}/match").status_code == 404
     assert client.get(f"/programmes/{seeded['programme']}").status_code == 404
+
+
+def test_settings_save_weights_and_refuse_bad_ones(
+    app: Flask, client: FlaskClient, seeded: dict
+) -> None:
+    csrf = sign_in(client, seeded["tenant"], seeded["coordinator"], role="coordinator")
+    url = f"/programmes/{seeded['programme']}/settings"
+    assert "What counts in a match" in client.get(url).get_data(as_text=True)
+    saved = client.post(url, data={"csrf_token": csrf, "weight_0": "3", "cadence_days": "21"})
+    assert "Saved." in client.get(saved.headers["Location"]).get_data(as_text=True)
+    refused = client.post(
+        url, data={"csrf_token": csrf, "weight_0": "lots"}, headers={"Referer": url}
+    )
+    assert "Weights are numbers" in client.get(refused.headers["Location"]).get_data(as_text=True)
+    with app.app_context():
+        programme = records.get_session().get(Programme, seeded["programme"])
+        assert programme.questionnaire["rules"][0]["weight"] == 3
+        assert programme.cadence_days == 21

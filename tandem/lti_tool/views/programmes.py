@@ -124,7 +124,7 @@ def enrol(programme_id: int) -> ResponseReturnValue:
     actor = _actor()
     session = records.get_session()
     role = request.form.get("role", "")
-    programme = programmes.member_programme(session, actor, programme_id).programme
+    programme = programmes.get_programme(session, actor, programme_id)
     answers = programmes.parse_form(programme.questionnaire, role, request.form.to_dict(flat=False))
     programmes.enrol(
         session, actor, programme_id, role, answers, capacity=request.form.get("capacity")
@@ -222,12 +222,9 @@ def create() -> ResponseReturnValue:
 @bp.get("/programmes/<int:programme_id>/settings")
 @auth.coordinator_required
 def settings(programme_id: int) -> ResponseReturnValue:
-    board = programmes.draft_board(records.get_session(), _actor(), programme_id)
+    programme = programmes.coordinated_programme(records.get_session(), _actor(), programme_id)
     return render_template(
-        "programmes/settings.html",
-        programme=board.programme,
-        board=board,
-        csrf_token=auth.csrf_token(),
+        "programmes/settings.html", programme=programme, csrf_token=auth.csrf_token()
     )
 
 
@@ -237,7 +234,7 @@ def settings(programme_id: int) -> ResponseReturnValue:
 def save_settings(programme_id: int) -> ResponseReturnValue:
     session = records.get_session()
     actor = _actor()
-    current = programmes.draft_board(session, actor, programme_id).programme
+    current = programmes.coordinated_programme(session, actor, programme_id)
     questionnaire = dict(current.questionnaire)
     rules = [dict(rule) for rule in questionnaire.get("rules", [])]
     for number, rule in enumerate(rules):
