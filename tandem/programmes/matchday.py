@@ -369,8 +369,9 @@ def assign_pair(
         capacity = mentor.capacity or programme.default_capacity
         if used >= capacity:
             raise ConflictError(f"This mentor is full ({used} of {capacity}).")
-    roster = load_roster(session, programme)
-    score, factors = explain_one(roster, mentee, mentor)
+    # One pair only: an empty roster gives the programme's settings without loading
+    # every participant.
+    score, factors = explain_one(Roster(programme, [], []), mentee, mentor)
     warnings = [
         f"Breaks a must-match rule: {f['text']}" for f in factors if f["hard"] and not f["passed"]
     ]
