@@ -8,11 +8,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from tandem.records import Match, Participant, Programme
 
-from .access import Actor, coordinated_programme, get_programme, own_participant
+from .access import (
+    Actor,
+    coordinated_programme,
+    get_programme,
+    members_by_id,
+    own_participant,
+)
 from .decisions import SLOT_HOLDING
 from .enrolment import roles_for
 from .roster import load_roster, programme_matches
@@ -169,14 +176,34 @@ def member_programme(session: Session, actor: Actor, programme_id: int) -> Membe
     page = MemberProgramme(programme, participant, roles_for(programme.kind))
     if participant is None:
         return page
-    mine = [
-        m
-        for m in programme_matches(session, programme)
-        if m.status != "draft"
-        and participant.id in (m.mentor_participant_id, m.mentee_participant_id)
-    ]
+    # Only the member's own published matches and the people in them: a member's page
+    # must not load the whole programme.
+    mine = list(
+        session.scalars(
+            select(Match)
+            .where(
+                Match.tenant_id == programme.tenant_id,
+                Match.programme_id == programme.id,
+                Match.status != "draft",
+                or_(
+                    Match.mentor_participant_id == participant.id,
+                    Match.mentee_participant_id == participant.id,
+                ),
+            )
+            .order_by(Match.id)
+        )
+    )
     if mine:
-        roster = load_roster(session, programme)
-        names = {p.id: roster.name(p) for p in roster.mentors + roster.mentees}
+        ids = {i for m in mine for i in (m.mentor_participant_id, m.mentee_participant_id)}
+        people = session.scalars(
+            select(Participant).where(
+                Participant.tenant_id == programme.tenant_id, Participant.id.in_(ids)
+            )
+        ).all()
+        members = members_by_id(session, programme.tenant_id, {p.member_id for p in people})
+        names = {
+            p.id: members[p.member_id].name if p.member_id in members else f"Participant {p.id}"
+            for p in people
+        }
         page.matches = [_pair_view(m, names) for m in mine]
     return page
