@@ -24,9 +24,9 @@ from timeit import default_timer
 from sqlalchemy import event, insert, text
 from sqlalchemy.engine import make_url
 
-from tandem.checkins.dashboard import programme_dashboard
-from tandem.checkins.pairstats import recount_pairs
-from tandem.records import (
+from checkins.dashboard import programme_dashboard
+from checkins.pairstats import recount_pairs
+from records import (
     CheckIn,
     Database,
     Match,

@@ -33,10 +33,10 @@ from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
-from tandem import records
-from tandem.lti_tool.app import create_app
-from tandem.platforms import PlatformSettings, add_platform, rotate_key
-from tandem.records import Tenant, make_engine, migrate
+import records
+from lti_tool.app import create_app
+from platforms import PlatformSettings, add_platform, rotate_key
+from records import Tenant, make_engine, migrate
 
 LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 N_PLATFORM_KEYS = 4  # RSA key generation is slow; platforms share a few keys, each own kid

@@ -28,11 +28,11 @@ from pathlib import Path
 from cryptography.fernet import Fernet
 from sqlalchemy import create_engine, text
 
-from tandem import records
-from tandem.lti_tool.app import create_app
-from tandem.programmes import Actor, create_from_template
-from tandem.programmes.demo_data import _answers
-from tandem.records import Member, Participant, Tenant, migrate
+import records
+from lti_tool.app import create_app
+from programmes import Actor, create_from_template
+from programmes.demo_data import _answers
+from records import Member, Participant, Tenant, migrate
 
 
 def seed(app, n_members: int, seed_value: int) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]

@@ -6,7 +6,7 @@ A SCIM 2.0 server runs on 127.0.0.1 in its own subprocess (``/Users`` as a ListR
 from ``--seed`` and their index, so the server holds no list. Another subprocess per
 (backend, size) creates a throwaway database at the newest schema, adds a tenant and a
 ``rest`` connector with the ``scim`` preset, and times, through the real generic REST
-connector and ``tandem.connectors.sync``:
+connector and ``connectors.sync``:
 
 * the first sync (full: the cursor is empty) -> members per second;
 * a second sync with no changes (incremental: the cursor's ``since`` becomes the filter);
@@ -137,9 +137,9 @@ def serve(size: int, seed: int) -> None:
 def run_one(
     database_url: str, base_url: str, size: int, profile: str | None, email_index: bool
 ) -> dict[str, Any]:
-    from tandem.connectors import sync
-    from tandem.connectors.generic_rest import RestConnector
-    from tandem.records import ConnectorConfig, Database, Tenant, make_engine, migrate
+    from connectors import sync
+    from connectors.generic_rest import RestConnector
+    from records import ConnectorConfig, Database, Tenant, make_engine, migrate
 
     engine = make_engine(database_url)
     migrate.upgrade(engine)

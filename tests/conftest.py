@@ -16,9 +16,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from tandem.lti_tool.app import create_app
-from tandem.lti_tool.cli import main
-from tandem.records import Database
+from lti_tool.app import create_app
+from lti_tool.cli import main
+from records import Database
 from tests.support import databases
 from tests.support.browser import live_server
 

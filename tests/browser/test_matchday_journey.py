@@ -13,11 +13,11 @@ import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
-from tandem import records
-from tandem.checkins.demo import PREVIOUS_NAME
-from tandem.lti_tool.app import create_app
-from tandem.programmes import seed_demo
-from tandem.records import Match, Programme
+import records
+from checkins.demo import PREVIOUS_NAME
+from lti_tool.app import create_app
+from programmes import seed_demo
+from records import Match, Programme
 from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET_KEY
 from tests.support.browser import chromium_page, live_server, screenshot
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tandem.checkins import (
+from checkins import (
     AgreementDraft,
     AlreadySigned,
     Conflict,
@@ -20,7 +20,7 @@ from tandem.checkins import (
     set_learning_history_consent,
     sign_agreement,
 )
-from tandem.records import Agreement, AuditEvent
+from records import Agreement, AuditEvent
 from tests.support.checkins_factory import NOW, TODAY, World, make_world
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tandem.checkins import (
+from checkins import (
     CheckinDraft,
     InvalidInput,
     PairNotRunning,
@@ -23,7 +23,7 @@ from tandem.checkins import (
     raise_alerts,
     rematch_pair,
 )
-from tandem.records import Alert, AuditEvent
+from records import Alert, AuditEvent
 from tests.support.checkins_factory import NOW, World
 
 

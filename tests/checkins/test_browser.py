@@ -10,7 +10,7 @@ from flask import Flask
 from playwright.sync_api import expect, sync_playwright
 from sqlalchemy.orm import Session
 
-from tandem.records import utcnow
+from records import utcnow
 from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.support.checkins_factory import make_pair, make_world
 from tests.support.checkins_web import session_cookie

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tandem.checkins import (
+from checkins import (
     AgreementDraft,
     AgreementRequired,
     CheckinDraft,
@@ -24,7 +24,7 @@ from tandem.checkins import (
     save_agreement,
     sign_agreement,
 )
-from tandem.records import Alert, AuditEvent, CheckIn
+from records import Alert, AuditEvent, CheckIn
 from tests.support.checkins_factory import NOW, TODAY, World, make_world
 
 NOTE = "SECRET-NOTE: worried about my manager"

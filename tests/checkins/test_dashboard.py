@@ -9,7 +9,7 @@ from datetime import date, timedelta
 from sqlalchemy import event, select
 from sqlalchemy.orm import Session
 
-from tandem.checkins import (
+from checkins import (
     CheckinDraft,
     SurveyAnswer,
     answer_survey,
@@ -17,11 +17,11 @@ from tandem.checkins import (
     flag_pair,
     log_checkin,
 )
-from tandem.checkins.dashboard import programme_dashboard
-from tandem.checkins.demo import PREVIOUS_NAME, seed_previous_cohort
-from tandem.checkins.export import evaluation_csv
-from tandem.programmes import seed_demo
-from tandem.records import Alert, Programme
+from checkins.dashboard import programme_dashboard
+from checkins.demo import PREVIOUS_NAME, seed_previous_cohort
+from checkins.export import evaluation_csv
+from programmes import seed_demo
+from records import Alert, Programme
 from tests.support.checkins_factory import NOW, TODAY, World, make_pair
 
 NOTE = "PRIVATE-NOTE-xyz"

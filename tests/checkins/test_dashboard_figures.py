@@ -3,7 +3,7 @@
 A seeded mix of pairs (every counted status, missing start dates, early and completed
 ends, pairs that never met, extra and missing survey answers) is counted twice: by
 ``programme_dashboard`` and by the straightforward computation below, which reads every
-row into Python and applies :func:`tandem.checkins.health.judge` pair by pair.
+row into Python and applies :func:`checkins.health.judge` pair by pair.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tandem.checkins.closing import end_outcome
-from tandem.checkins.dashboard import DAYS_PER_MONTH, WATCH_LIMIT, programme_dashboard
-from tandem.checkins.health import COUNTED, PairState, judge, pair_states
-from tandem.checkins.pairstats import recount_pairs
-from tandem.checkins.settings import PULSES, month_of_programme, pulse_opens_on, settings_of
-from tandem.records import CheckIn, Match, Participant, Programme, SurveyResponse
+from checkins.closing import end_outcome
+from checkins.dashboard import DAYS_PER_MONTH, WATCH_LIMIT, programme_dashboard
+from checkins.health import COUNTED, PairState, judge, pair_states
+from checkins.pairstats import recount_pairs
+from checkins.settings import PULSES, month_of_programme, pulse_opens_on, settings_of
+from records import CheckIn, Match, Participant, Programme, SurveyResponse
 from tests.support.checkins_factory import NOW, TODAY, make_pair, make_world
 
 STATUSES = ["active", "active", "accepted", "closed", "rematched", "proposed", "declined"]

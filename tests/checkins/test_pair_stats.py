@@ -16,7 +16,7 @@ from alembic import command
 from sqlalchemy import inspect, select
 from sqlalchemy.orm import Session
 
-from tandem.checkins import (
+from checkins import (
     AlreadyAnswered,
     CheckinDraft,
     InvalidInput,
@@ -26,9 +26,9 @@ from tandem.checkins import (
     log_checkin,
     rematch_pair,
 )
-from tandem.checkins.pairstats import TALLIES, recount_pairs
-from tandem.records import Database, Match, make_engine, migrate
-from tandem.records.relationships import CheckinDay, SurveyTally
+from checkins.pairstats import TALLIES, recount_pairs
+from records import Database, Match, make_engine, migrate
+from records.relationships import CheckinDay, SurveyTally
 from tests.support.checkins_factory import NOW, TODAY, World, make_pair, make_world
 
 FIGURES = (

@@ -9,11 +9,11 @@ from flask.testing import FlaskCliRunner
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tandem.checkins import ReminderError
-from tandem.checkins.mailer import Mailer, SmtpSettings
-from tandem.checkins.reminders import due_reminders, send_due
-from tandem.lti_tool.cli import main
-from tandem.records import Alert, Database, SentReminder
+from checkins import ReminderError
+from checkins.mailer import Mailer, SmtpSettings
+from checkins.reminders import due_reminders, send_due
+from lti_tool.cli import main
+from records import Alert, Database, SentReminder
 from tests.support.checkins_factory import World
 from tests.support.smtp import smtp_server
 
@@ -80,7 +80,7 @@ def test_a_run_that_fails_midway_keeps_what_was_sent(database: Database, world: 
 
 
 def test_tandem_remind_command(app_config: dict, world: World, monkeypatch) -> None:
-    from tandem.lti_tool.cli import base
+    from lti_tool.cli import base
 
     day = quiet_day(world).isoformat()
     monkeypatch.setattr(base, "create_app", lambda config=None: _app(app_config))
@@ -105,7 +105,7 @@ def test_tandem_remind_command(app_config: dict, world: World, monkeypatch) -> N
 
 
 def test_remind_without_smtp_says_so(app_config: dict, monkeypatch) -> None:
-    from tandem.lti_tool.cli import base
+    from lti_tool.cli import base
 
     monkeypatch.setattr(base, "create_app", lambda config=None: _app(app_config))
     result = FlaskCliRunner(_app(app_config)).invoke(main, ["remind"])
@@ -114,6 +114,6 @@ def test_remind_without_smtp_says_so(app_config: dict, monkeypatch) -> None:
 
 
 def _app(config: dict):
-    from tandem.lti_tool.app import create_app
+    from lti_tool.app import create_app
 
     return create_app(config)

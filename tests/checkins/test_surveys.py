@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from tandem.checkins import (
+from checkins import (
     AlreadyAnswered,
     Conflict,
     InvalidInput,
@@ -21,7 +21,7 @@ from tandem.checkins import (
     open_surveys,
     surveys,
 )
-from tandem.records import Database, SurveyResponse, make_engine, migrate
+from records import Database, SurveyResponse, make_engine, migrate
 from tests.support.checkins_factory import NOW, World, make_world
 
 PULSE = SurveyAnswer(satisfaction=4, usefulness=5, confidence=3, comment="Helpful")

@@ -7,8 +7,8 @@ from datetime import timedelta
 from flask import Flask
 from sqlalchemy.orm import Session
 
-from tandem.checkins import CheckinDraft, log_checkin
-from tandem.records import utcnow
+from checkins import CheckinDraft, log_checkin
+from records import utcnow
 from tests.support.checkins_factory import make_world
 from tests.support.checkins_web import session_cookie
 

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import pytest
 from sqlalchemy import func, select
 
-from tandem.records import ConnectorConfig, Database, Member, SyncRun, Tenant
+from records import ConnectorConfig, Database, Member, SyncRun, Tenant
 
 
 @dataclass

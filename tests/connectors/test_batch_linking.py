@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tandem.members import PersonRecord, link_member, link_members
-from tandem.records import Identity, Member, Tenant
+from members import PersonRecord, link_member, link_members
+from records import Identity, Member, Tenant
 
 
 def _tenant(session: Session, slug: str) -> int:

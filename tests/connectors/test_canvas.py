@@ -6,9 +6,9 @@ import pytest
 import responses
 from sqlalchemy import select
 
-from tandem.connectors import AuthenticationError, PermissionDenied, RateLimited, sync
-from tandem.connectors.canvas import CanvasConnector
-from tandem.records import Database, Enrolment, LearningRecord, Member
+from connectors import AuthenticationError, PermissionDenied, RateLimited, sync
+from connectors.canvas import CanvasConnector
+from records import Database, Enrolment, LearningRecord, Member
 from tests.support.remote import fixture
 
 from .conftest import add_source, members

@@ -8,8 +8,8 @@ import responses
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from tandem.lti_tool.cli import main
-from tandem.records import ConnectorConfig, Database, Tenant
+from lti_tool.cli import main
+from records import ConnectorConfig, Database, Tenant
 from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET_KEY
 
 from .test_moodle import ENDPOINT, URL, moodle_site

@@ -14,9 +14,9 @@ import pytest
 from click.testing import Result
 from sqlalchemy import func, select
 
-from tandem.connectors import InvalidFile
-from tandem.connectors.csvfile import CsvConnector, check_file, decode, load_mapping
-from tandem.records import ConnectorConfig, Database, Identity, Member, SyncRun, Tenant
+from connectors import InvalidFile
+from connectors.csvfile import CsvConnector, check_file, decode, load_mapping
+from records import ConnectorConfig, Database, Identity, Member, SyncRun, Tenant
 from tests.support.remote import FIXTURES
 
 GOOD = (FIXTURES / "csv" / "members.csv").read_bytes()

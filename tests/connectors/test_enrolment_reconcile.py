@@ -7,9 +7,9 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from tandem.connectors import CourseRecord, EnrolmentRecord, RecordProblem, sync
-from tandem.members import PersonRecord
-from tandem.records import Database, Enrolment, SyncRun
+from connectors import CourseRecord, EnrolmentRecord, RecordProblem, sync
+from members import PersonRecord
+from records import Database, Enrolment, SyncRun
 
 from .conftest import add_source, last_run
 

@@ -6,9 +6,9 @@ import time
 
 import pytest
 
-from tandem.connectors import MalformedResponse, SyncFailed, Unreachable, sync
-from tandem.connectors.canvas import CanvasConnector
-from tandem.records import Database, Member
+from connectors import MalformedResponse, SyncFailed, Unreachable, sync
+from connectors.canvas import CanvasConnector
+from records import Database, Member
 from tests.support.remote import fixture, loopback_server, send_json
 
 from .conftest import add_source, count, cursor, last_run

@@ -6,9 +6,9 @@ from __future__ import annotations
 import pytest
 import responses
 
-from tandem.connectors import ConfigError, sync
-from tandem.connectors.generic_rest import RestConnector, get_path
-from tandem.records import Database
+from connectors import ConfigError, sync
+from connectors.generic_rest import RestConnector, get_path
+from records import Database
 from tests.support.remote import fixture
 
 from .conftest import add_source, members

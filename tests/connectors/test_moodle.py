@@ -6,15 +6,15 @@ import pytest
 import responses
 from sqlalchemy import select
 
-from tandem.connectors import (
+from connectors import (
     AuthenticationError,
     FunctionNotAvailable,
     PermissionDenied,
     SyncFailed,
     sync,
 )
-from tandem.connectors.moodle import MoodleConnector, flatten
-from tandem.records import Course, Database, Enrolment, Identity, LearningRecord, Member
+from connectors.moodle import MoodleConnector, flatten
+from records import Course, Database, Enrolment, Identity, LearningRecord, Member
 from tests.support.remote import fixture, form_of
 
 from .conftest import add_source, count, cursor, last_run, members

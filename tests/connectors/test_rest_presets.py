@@ -15,15 +15,15 @@ import pytest
 import responses
 from responses import matchers
 
-from tandem.connectors import (
+from connectors import (
     AsyncResultFailed,
     AuthenticationError,
     NotFound,
     SyncFailed,
     sync,
 )
-from tandem.connectors.generic_rest import RestConnector, get_path
-from tandem.records import Database, Member
+from connectors.generic_rest import RestConnector, get_path
+from records import Database, Member
 from tests.support.remote import fixture
 
 from .conftest import add_source, count, cursor, members

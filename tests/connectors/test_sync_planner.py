@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy import text
 
-from tandem.connectors import sync
-from tandem.records import Database
+from connectors import sync
+from records import Database
 
 from .conftest import add_source
 from .test_sync_unchanged import ListConnector, person

@@ -8,11 +8,11 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from tandem.connectors import sync
-from tandem.connectors.sync import PROFILE_FIELDS
-from tandem.members import PersonRecord
-from tandem.members.linking import _PROFILE_FIELDS
-from tandem.records import Database, Identity
+from connectors import sync
+from connectors.sync import PROFILE_FIELDS
+from members import PersonRecord
+from members.linking import _PROFILE_FIELDS
+from records import Database, Identity
 
 from .conftest import add_source, members
 

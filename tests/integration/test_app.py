@@ -8,10 +8,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tandem import records
-from tandem.lti_tool.app import create_app
-from tandem.programmes import seed_demo
-from tandem.records import ConfigurationError, Member
+import records
+from lti_tool.app import create_app
+from programmes import seed_demo
+from records import ConfigurationError, Member
 from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET_KEY
 
 

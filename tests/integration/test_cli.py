@@ -15,8 +15,8 @@ from click.testing import CliRunner
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
-from tandem.lti_tool.cli import main
-from tandem.records import Database, Member, Programme
+from lti_tool.cli import main
+from records import Database, Member, Programme
 from tests.conftest import TEST_ENCRYPTION_KEY
 
 GOOD_SECRET = "a" * 48
@@ -131,7 +131,7 @@ def test_serve_runs_several_gunicorn_workers(database_url: str, tmp_path: Path) 
         "TANDEM_DATABASE_URL": database_url,
         "TANDEM_INSTANCE_PATH": str(tmp_path),
     }
-    command = [sys.executable, "-m", "tandem.lti_tool", "serve"]
+    command = [sys.executable, "-m", "lti_tool", "serve"]
     server = subprocess.Popen(
         [*command, "--bind", f"127.0.0.1:{port}", "--workers", "2"],
         env=env,

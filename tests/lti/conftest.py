@@ -10,8 +10,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tandem import records
-from tandem.records import Base
+import records
+from records import Base
 from tests.support.lti_platform import TestPlatform
 
 
@@ -25,7 +25,7 @@ def mock_http() -> Iterator[responses.RequestsMock]:
 @pytest.fixture(autouse=True)
 def tool_key(app: Flask) -> None:
     """Give the tool its first key from a cached RSA key: generating one per test is slow."""
-    from tandem.platforms import rotate_key
+    from platforms import rotate_key
     from tests.support.lti_platform import rsa_key
 
     with app.app_context(), records.get_database(app).transaction() as session:
@@ -56,7 +56,7 @@ def row_counts(app: Flask) -> dict[str, int]:
 
 
 def audit_actions(app: Flask) -> list[tuple[str, dict]]:
-    from tandem.records import AuditEvent
+    from records import AuditEvent
 
     with app.app_context(), records.get_database(app).transaction() as session:
         return [

@@ -9,9 +9,9 @@ import jwt
 import pytest
 from sqlalchemy import select
 
-from tandem import records
-from tandem.platforms import next_page_url, post_progress
-from tandem.records import Enrolment, Identity, Member, Programme
+import records
+from platforms import next_page_url, post_progress
+from records import Enrolment, Identity, Member, Programme
 from tests.support.lti_platform import INSTRUCTOR, LEARNER, LTI, Person
 
 GRACE = Person("teacher-1", "Grace", "Hopper", "grace@example.edu", roles=[INSTRUCTOR])
@@ -76,7 +76,7 @@ def test_deep_linking_places_an_existing_programme_without_ags(app, client, plat
 
 
 def test_deep_linking_refuses_another_tenants_programme_and_bad_csrf(app, client, platform):
-    from tandem.records import Tenant
+    from records import Tenant
 
     with app.app_context(), records.get_database(app).transaction() as session:
         other = Tenant(slug="other", name="Other")
@@ -146,7 +146,7 @@ def test_coordinator_launch_imports_the_roster_through_every_page(
     with app.app_context(), records.get_database(app).transaction() as session:
         from sqlalchemy import delete
 
-        from tandem.records import ExpiringValue
+        from records import ExpiringValue
 
         session.execute(delete(ExpiringValue).where(ExpiringValue.namespace == "lti.nrps_synced"))
     platform.launch(client, GRACE, nrps=True)
@@ -233,7 +233,7 @@ def test_post_progress_validates_its_arguments(app, platform) -> None:
 
 
 def test_post_progress_without_a_line_item_says_so(app, client, platform) -> None:
-    from tandem.platforms import ServiceError
+    from platforms import ServiceError
 
     programme_id = _placed_programme(app, platform)
     platform.launch(client, ADA, custom={"tandem_programme_id": str(programme_id)})

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from tandem.lti_tool.cli import main
+from lti_tool.cli import main
 from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET_KEY
 
 
@@ -72,9 +72,9 @@ def test_retired_keys_leave_the_key_set_after_seven_days(app, client) -> None:  
 
     from sqlalchemy import update
 
-    from tandem import records
-    from tandem.platforms import rotate_key
-    from tandem.records import ToolKey, utcnow
+    import records
+    from platforms import rotate_key
+    from records import ToolKey, utcnow
 
     old = client.get("/lti/jwks").get_json()["keys"][0]["kid"]
     with app.app_context(), records.get_database(app).transaction() as session:

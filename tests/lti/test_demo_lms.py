@@ -9,9 +9,9 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 
-from tandem import records
-from tandem.lti_tool.app import create_app
-from tandem.programmes import seed_demo
+import records
+from lti_tool.app import create_app
+from programmes import seed_demo
 
 
 @pytest.fixture
@@ -60,7 +60,7 @@ def test_demo_coordinator_launch_lands_on_the_coordinator_page(demo_app) -> None
 def test_demo_launch_links_the_seeded_member(demo_app) -> None:
     from sqlalchemy import func, select
 
-    from tandem.records import Member
+    from records import Member
 
     with demo_app.app_context(), records.get_database(demo_app).transaction() as session:
         before = session.scalar(select(func.count()).select_from(Member))

@@ -6,8 +6,8 @@ from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
 
-from tandem import records
-from tandem.records import Course, Enrolment, ExpiringValue, Identity, Member
+import records
+from records import Course, Enrolment, ExpiringValue, Identity, Member
 from tests.support.lti_platform import (
     INSTITUTION_ADMIN,
     INSTRUCTOR,
@@ -142,7 +142,7 @@ def test_state_lives_in_the_database_and_is_consumed(app, client, platform) -> N
 
 def test_launch_finishes_on_another_worker(app_config, app, client, platform) -> None:
     """A login begun on one app (worker) is finished by another sharing the database."""
-    from tandem.lti_tool.app import create_app
+    from lti_tool.app import create_app
 
     auth = platform.login(client)
     other = create_app(app_config)
@@ -190,7 +190,7 @@ def test_state_cookie_is_samesite_none_secure_over_https(app, client, platform) 
 
 
 def test_https_app_session_cookie_is_samesite_none(app_config) -> None:
-    from tandem.lti_tool.app import create_app
+    from lti_tool.app import create_app
 
     app = create_app({**app_config, "TANDEM_BASE_URL": "https://tandem.example.org"})
     assert app.config["SESSION_COOKIE_SAMESITE"] == "None"
@@ -247,7 +247,7 @@ def test_unused_platform_class_is_not_collected() -> None:
 def test_institution_administrator_sees_every_programme_of_the_tenant(
     app, client, platform
 ) -> None:
-    from tandem.records import Programme, Tenant
+    from records import Programme, Tenant
 
     with app.app_context(), records.get_database(app).transaction() as session:
         tenant = session.scalars(select(Tenant).where(Tenant.issuer == platform.issuer)).one()

@@ -92,8 +92,8 @@ def test_registering_twice_adds_the_deployment_once(app, client, mock_http) -> N
     assert client.get(url).status_code == 200
     from sqlalchemy import select
 
-    from tandem import records
-    from tandem.records import Deployment, Tenant
+    import records
+    from records import Deployment, Tenant
 
     with app.app_context(), records.get_database(app).transaction() as session:
         assert len(session.scalars(select(Tenant)).all()) == 1

@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from tandem.matching import AnswerError, Matcher, Questionnaire, QuestionnaireError, Scorer
+from matching import AnswerError, Matcher, Questionnaire, QuestionnaireError, Scorer
 
 SKILLS = ["negotiation", "python", "leadership", "public speaking"]
 DEFINITION = {
@@ -153,7 +153,7 @@ def test_scores_agree_with_explanations_and_hard_rules(pool):
 
 
 def scorer_explain(scorer, i, j):
-    from tandem.matching import explain
+    from matching import explain
 
     return explain(scorer, i, j)
 
@@ -256,7 +256,7 @@ def test_peer_and_group_programmes(pool):
 
 
 def test_explain_pairs_gives_the_same_factors_as_explain(pool):
-    from tandem.matching import explain, explain_pairs
+    from matching import explain, explain_pairs
 
     mentees, mentors = pool
     # Jaccard ("same" on tags) and both availability rules too.
@@ -301,7 +301,7 @@ def test_one_shared_hour_is_singular():
 
 
 def test_a_pair_scores_the_same_whichever_rows_are_scored_with_it(monkeypatch):
-    import tandem.matching.scoring as scoring
+    import matching.scoring as scoring
 
     rng = np.random.default_rng(2)
     mentees = [person(rng, False) for _ in range(40)]

@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.optimize import linear_sum_assignment
 
-from tandem.matching import InfeasibleError, MatchingError, blocking_pairs, solve, solve_peer
-from tandem.matching.candidates import DenseSource
+from matching import InfeasibleError, MatchingError, blocking_pairs, solve, solve_peer
+from matching.candidates import DenseSource
 
 FAST = settings(max_examples=60, derandomize=True, deadline=None)
 
@@ -218,7 +218,7 @@ def test_rematch_holds_fixed_pairs_and_uses_their_capacity():
 
 
 def test_many_fixed_pairs_get_their_scores(monkeypatch):
-    import tandem.matching.candidates as cmod
+    import matching.candidates as cmod
 
     monkeypatch.setattr(cmod, "CHUNK_ELEMENTS", 30 * 4)  # several chunks
     rng = np.random.default_rng(8)
@@ -308,7 +308,7 @@ def test_bad_input_gets_a_clear_value_error(scores, caps, kwargs, message):
 @settings(max_examples=40, derandomize=True, deadline=None)
 @given(st.integers(1, 12), st.integers(1, 15), st.integers(1, 16), st.integers(0, 10_000))
 def test_top_k_follows_score_then_index_order(n, m, k, seed):
-    from tandem.matching.candidates import top_k
+    from matching.candidates import top_k
 
     rng = np.random.default_rng(seed)
     block = rng.integers(0, 4, (n, m)).astype(np.float32)  # heavy ties
@@ -324,8 +324,8 @@ def test_top_k_follows_score_then_index_order(n, m, k, seed):
 
 @pytest.mark.parametrize("sequential_below", [0, 48, 10**9])
 def test_stable_rounds_and_sequential_tail_agree(monkeypatch, sequential_below):
-    import tandem.matching.api as api
-    import tandem.matching.stable as stable
+    import matching.api as api
+    import matching.stable as stable
 
     monkeypatch.setattr(api, "STABLE_LIST", 3)
     rng = np.random.default_rng(4)
@@ -370,7 +370,7 @@ def test_fair_threshold_on_pruned_candidates_matches_the_full_graph():
 def test_chunk_threads_give_the_same_candidates_cache_and_result(monkeypatch):
     import threadpoolctl
 
-    import tandem.matching.candidates as cmod
+    import matching.candidates as cmod
 
     rng = np.random.default_rng(11)
     scores = np.round(rng.uniform(0, 100, (90, 40)))  # ties

@@ -5,8 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tandem.members import PersonRecord, link_member
-from tandem.records import Identity, Member, Tenant
+from members import PersonRecord, link_member
+from records import Identity, Member, Tenant
 
 
 def _tenant(session: Session, slug: str = "t1") -> Tenant:

@@ -14,9 +14,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from werkzeug.test import TestResponse
 
-from tandem import portals, records
-from tandem.portals import PortalSettings
-from tandem.records import AuditEvent, Base, Identity, Member, Tenant
+import portals
+import records
+from portals import PortalSettings
+from records import AuditEvent, Base, Identity, Member, Tenant
 from tests.support.oidc_provider import OidcProvider, serve_provider
 
 PORTAL = "assoc"

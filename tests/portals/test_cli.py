@@ -8,8 +8,8 @@ from click.testing import Result
 from flask import Flask
 from sqlalchemy import select
 
-from tandem import records
-from tandem.records import Portal, Tenant
+import records
+from records import Portal, Tenant
 from tests.support.oidc_provider import OidcProvider
 
 Cli = Callable[[list[str]], Result]

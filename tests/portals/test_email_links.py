@@ -11,10 +11,11 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select, update
 
-from tandem import portals, records
-from tandem.portals import PortalSettings
-from tandem.portals.state import EMAIL_LINK
-from tandem.records import ExpiringValue, Member, utcnow
+import portals
+import records
+from portals import PortalSettings
+from portals.state import EMAIL_LINK
+from records import ExpiringValue, Member, utcnow
 from tests.support.smtp import Inbox, smtp_server
 
 from .conftest import Directory, grown, last_audit, row_counts

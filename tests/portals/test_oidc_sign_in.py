@@ -9,8 +9,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 
-from tandem import records
-from tandem.records import Identity, Member
+import records
+from records import Identity, Member
 from tests.support.oidc_provider import OidcProvider, provider_key
 
 from .conftest import (

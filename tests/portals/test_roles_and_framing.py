@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tandem.portals import role_from_claims
-from tandem.records import Portal
+from portals import role_from_claims
+from records import Portal
 from tests.support.oidc_provider import OidcProvider
 
 from .conftest import PORTAL, Directory, authorize, register_portal, start
@@ -56,7 +56,7 @@ def https_app_config(app_config: dict) -> dict:
 
 @pytest.fixture
 def https_client(https_app_config: dict) -> Iterator[FlaskClient]:
-    from tandem.lti_tool.app import create_app
+    from lti_tool.app import create_app
 
     application = create_app(https_app_config)
     yield application.test_client()

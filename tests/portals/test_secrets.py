@@ -5,10 +5,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tandem import portals
-from tandem.portals import PortalSettings, ProviderMetadata
-from tandem.records import Portal, SecretBox, generate_key
-from tandem.records.rotation import rotate_secrets
+import portals
+from portals import PortalSettings, ProviderMetadata
+from records import Portal, SecretBox, generate_key
+from records.rotation import rotate_secrets
 
 
 def fake_discovery(issuer: str) -> ProviderMetadata:

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tandem.checkins.demo import PREVIOUS_NAME
-from tandem.programmes import Actor, seed_demo
-from tandem.programmes.demo_data import _answers
-from tandem.records import Member, Participant, Programme, Tenant
+from checkins.demo import PREVIOUS_NAME
+from programmes import Actor, seed_demo
+from programmes.demo_data import _answers
+from records import Member, Participant, Programme, Tenant
 
 
 @dataclass

@@ -9,8 +9,8 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tandem.checkins.demo import PREVIOUS_NAME
-from tandem.programmes import (
+from checkins.demo import PREVIOUS_NAME
+from programmes import (
     ConflictError,
     InvalidInputError,
     lapse_overdue_requests,
@@ -20,8 +20,8 @@ from tandem.programmes import (
     respond,
     run_matching,
 )
-from tandem.programmes.demo_data import seed_demo
-from tandem.records import Database, Match, Participant, Programme, utcnow
+from programmes.demo_data import seed_demo
+from records import Database, Match, Participant, Programme, utcnow
 from tests.support.databases import backends
 
 from .conftest import Demo
@@ -149,7 +149,7 @@ def test_two_mentees_racing_for_the_last_place_on_postgresql(database: Database)
     outcomes: list[str] = []
 
     def attempt(member_id: int) -> None:
-        from tandem.programmes import Actor
+        from programmes import Actor
 
         actor = Actor(tenant_id=tenant_id, member_id=member_id)
         try:
@@ -180,7 +180,7 @@ def test_two_mentees_racing_for_the_last_place_on_postgresql(database: Database)
 @pytest.mark.parametrize("backend", [b for b in backends() if b == "postgresql"])
 def test_the_database_serialises_the_last_slot(database: Database) -> None:
     """A holds the last place in an open transaction; B's claim waits for A, then fails."""
-    from tandem.programmes.decisions import take_slot
+    from programmes.decisions import take_slot
 
     with database.transaction() as session:
         seed_demo(session)

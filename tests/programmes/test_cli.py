@@ -5,9 +5,9 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import func, select
 
-from tandem import records
-from tandem.programmes import seed_demo
-from tandem.records import Match
+import records
+from programmes import seed_demo
+from records import Match
 
 
 def _seed(app: Flask) -> None:

@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tandem.programmes import (
+from programmes import (
     Actor,
     ConflictError,
     InvalidInputError,
@@ -15,7 +15,7 @@ from tandem.programmes import (
     update_answers,
     withdraw,
 )
-from tandem.records import AuditEvent, Participant
+from records import AuditEvent, Participant
 
 from .conftest import Demo, answers, new_member
 
@@ -119,8 +119,8 @@ def test_answers_can_change_until_matching_then_are_fixed(session: Session, demo
 
 
 def test_another_tenants_member_cannot_enrol(session: Session, demo: Demo) -> None:
-    from tandem.programmes import NotFoundError
-    from tandem.records import Tenant
+    from programmes import NotFoundError
+    from records import Tenant
 
     other = Tenant(slug="elsewhere", name="Elsewhere")
     session.add(other)

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tandem.programmes import Actor, create_from_template, enrol, publish, run_matching
-from tandem.programmes.demo_data import _answers
-from tandem.programmes.templates import DIGITAL_SKILLS
-from tandem.records import Match, Member, Tenant
+from programmes import Actor, create_from_template, enrol, publish, run_matching
+from programmes.demo_data import _answers
+from programmes.templates import DIGITAL_SKILLS
+from records import Match, Member, Tenant
 
 
 def _people(session: Session, tenant_id: int, n: int) -> list[Actor]:

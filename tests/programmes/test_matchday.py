@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from tandem.programmes import (
+from programmes import (
     ConflictError,
     InvalidInputError,
     PermissionDeniedError,
@@ -23,7 +23,7 @@ from tandem.programmes import (
     swap_mentors,
     withdraw,
 )
-from tandem.records import AuditEvent, Match, Participant
+from records import AuditEvent, Match, Participant
 
 from .conftest import Demo
 

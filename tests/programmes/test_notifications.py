@@ -6,10 +6,10 @@ from datetime import date
 
 from sqlalchemy import select
 
-from tandem.checkins.mailer import Mailer, SmtpSettings
-from tandem.checkins.reminders import send_due
-from tandem.programmes import Actor, publish, request_mentor, respond, run_matching, seed_demo
-from tandem.records import Database, Match, Member, Participant, Programme
+from checkins.mailer import Mailer, SmtpSettings
+from checkins.reminders import send_due
+from programmes import Actor, publish, request_mentor, respond, run_matching, seed_demo
+from records import Database, Match, Member, Participant, Programme
 from tests.support.smtp import smtp_server
 
 

@@ -8,7 +8,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from tandem.programmes import (
+from programmes import (
     TEMPLATES,
     Actor,
     InvalidInputError,
@@ -19,7 +19,7 @@ from tandem.programmes import (
     create_programme,
     list_programmes,
 )
-from tandem.records import AuditEvent, Participant, Programme, Tenant
+from records import AuditEvent, Participant, Programme, Tenant
 
 
 @pytest.fixture

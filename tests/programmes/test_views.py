@@ -9,10 +9,10 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from tandem import records
-from tandem.checkins.demo import PREVIOUS_NAME
-from tandem.programmes import seed_demo
-from tandem.records import Match, Member, Participant, Programme
+import records
+from checkins.demo import PREVIOUS_NAME
+from programmes import seed_demo
+from records import Match, Member, Participant, Programme
 
 from .conftest import answers
 
@@ -171,7 +171,7 @@ def test_another_tenants_programme_is_not_found(
 ) -> None:
     with app.app_context():
         session = records.get_session()
-        from tandem.records import Tenant
+        from records import Tenant
 
         other = Tenant(slug="other", name="Other")
         session.add(other)

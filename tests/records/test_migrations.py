@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import inspect
 
-from tandem.records import Base, make_engine, migrate
+from records import Base, make_engine, migrate
 
 
 def test_upgrade_empty_database_to_head_creates_every_table(empty_database_url: str) -> None:
@@ -48,8 +48,8 @@ def test_down_and_up_again_keeps_every_row(empty_database_url: str) -> None:
     from sqlalchemy import func, select
     from sqlalchemy.orm import Session
 
-    from tandem.programmes import seed_demo
-    from tandem.records import Agreement, CheckIn, Match, Participant
+    from programmes import seed_demo
+    from records import Agreement, CheckIn, Match, Participant
 
     engine = make_engine(empty_database_url)
     migrate.upgrade(engine)

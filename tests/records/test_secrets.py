@@ -6,7 +6,7 @@ import pytest
 from cryptography.fernet import Fernet
 from sqlalchemy import select
 
-from tandem.records import (
+from records import (
     ConnectorConfig,
     DecryptionError,
     EncryptionKeyError,
@@ -73,8 +73,8 @@ def test_reprs_never_show_secrets() -> None:
 
 
 def test_rotate_secrets_reencrypts_everything_or_nothing(session) -> None:  # type: ignore[no-untyped-def]
-    from tandem.records import Tenant
-    from tandem.records.rotation import rotate_secrets
+    from records import Tenant
+    from records.rotation import rotate_secrets
 
     old, new = Fernet.generate_key().decode(), Fernet.generate_key().decode()
     tenant = Tenant(slug="t", name="T")

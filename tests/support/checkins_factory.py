@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from tandem.records import Match, Member, Participant, Programme, Tenant
+from records import Match, Member, Participant, Programme, Tenant
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 TODAY = NOW.date()

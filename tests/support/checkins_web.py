@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from tandem.platforms import COORDINATOR, MEMBER
+from platforms import COORDINATOR, MEMBER
 
 
 def session_cookie(app: Flask, tenant_id: int, member_id: int, *, coordinator: bool = False,

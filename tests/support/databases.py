@@ -16,7 +16,7 @@ from pathlib import Path
 from sqlalchemy import Engine, text
 from sqlalchemy.engine import make_url
 
-from tandem.records import Base, make_engine, migrate
+from records import Base, make_engine, migrate
 
 POSTGRES_URL_VARIABLE = "TANDEM_TEST_POSTGRES_URL"
 

@@ -148,7 +148,7 @@ class TestPlatform:
     # ---- registration -------------------------------------------------------------
 
     def settings(self):  # type: ignore[no-untyped-def]
-        from tandem.platforms import PlatformSettings
+        from platforms import PlatformSettings
 
         return PlatformSettings(
             issuer=self.issuer,
@@ -163,8 +163,8 @@ class TestPlatform:
 
     def register(self, app) -> int:  # type: ignore[no-untyped-def]
         """Register this platform in the app's database; returns the tenant id."""
-        from tandem import records
-        from tandem.platforms import add_platform
+        import records
+        from platforms import add_platform
 
         with app.app_context(), records.get_database(app).transaction() as session:
             return add_platform(session, self.settings()).id

@@ -1,0 +1,106 @@
+"""Milestones posted to the LMS gradebook through AGS, when the programme has a line item.
+
+``checkins`` does not import the LTI layer (the arrows point the other way): the web layer
+passes a :class:`ProgressPoster`, normally :func:`platforms.post_progress`.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any, Protocol
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from records import Agreement, CheckIn, Match, Participant, Programme, SurveyResponse
+
+log = logging.getLogger(__name__)
+
+# Points per milestone: agreement signed, up to CHECKIN_POINTS check-ins, end evaluation.
+CHECKIN_POINTS = 3
+MAX_SCORE = 1 + CHECKIN_POINTS + 1
+
+
+class ProgressPoster(Protocol):
+    """Posts one member's progress to a programme's line item (AGS ``/scores``)."""
+
+    def __call__(
+        self,
+        session: Session,
+        tenant_id: int,
+        programme_id: int,
+        member_id: int,
+        score: float,
+        max_score: float,
+        activity_progress: str = ...,
+        grading_progress: str = ...,
+        *,
+        comment: str | None = ...,
+    ) -> Any: ...
+
+
+def progress_score(session: Session, tenant_id: int, match: Match, participant: Participant) -> int:
+    """The member's milestones in this pair, out of :data:`MAX_SCORE`."""
+    agreement = session.scalars(
+        select(Agreement).where(Agreement.tenant_id == tenant_id, Agreement.match_id == match.id)
+    ).first()
+    signed = agreement is not None and agreement.mentor_signed_at and agreement.mentee_signed_at
+    n_checkins = session.scalar(
+        select(func.count(CheckIn.id)).where(
+            CheckIn.tenant_id == tenant_id, CheckIn.match_id == match.id
+        )
+    )
+    evaluated = session.scalar(
+        select(func.count(SurveyResponse.id)).where(
+            SurveyResponse.tenant_id == tenant_id,
+            SurveyResponse.match_id == match.id,
+            SurveyResponse.participant_id == participant.id,
+            SurveyResponse.survey == "end",
+        )
+    )
+    return int(bool(signed)) + min(n_checkins or 0, CHECKIN_POINTS) + int(bool(evaluated))
+
+
+def post_milestone(
+    session: Session,
+    tenant_id: int,
+    match: Match,
+    participants: list[Participant],
+    poster: ProgressPoster | None,
+    milestone: str,
+) -> int:
+    """Post each participant's progress after ``milestone``; returns how many were posted.
+
+    A gradebook that is down or refuses must not undo a member's check-in, so failures
+    are logged and skipped: the next milestone posts the full score again.
+    """
+    if poster is None:
+        return 0
+    programme = session.get(Programme, match.programme_id)
+    if programme is None or not programme.lineitem_url:
+        return 0
+    posted = 0
+    for participant in participants:
+        score = progress_score(session, tenant_id, match, participant)
+        completed = milestone == "evaluation" and score >= MAX_SCORE - CHECKIN_POINTS + 1
+        try:
+            poster(
+                session,
+                tenant_id,
+                programme.id,
+                participant.member_id,
+                float(score),
+                float(MAX_SCORE),
+                "Completed" if completed else "InProgress",
+                "FullyGraded",
+                comment=f"Tandem milestone: {milestone}",
+            )
+            posted += 1
+        except Exception as exc:  # the poster's own errors are its business; log and go on
+            log.warning(
+                "could not post progress of participant %s (%s): %s",
+                participant.id,
+                milestone,
+                type(exc).__name__,
+            )
+    return posted

@@ -1,0 +1,44 @@
+"""The ``tandem`` command group and what its commands share."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any, NoReturn
+
+import click
+from flask import Flask
+from sqlalchemy.orm import Session
+
+import records
+from records import ConfigurationError
+
+from ..app import create_app
+
+EXIT_CONFIG = 2
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def main() -> None:
+    """Tandem: mentoring programmes inside your learning platform."""
+
+
+def fail(message: str, code: int = 1) -> NoReturn:
+    """Print one plain line to stderr and exit with ``code``."""
+    click.echo(f"tandem: {message}", err=True)
+    raise SystemExit(code)
+
+
+def build_app(config: Mapping[str, Any] | None = None) -> Flask:
+    """``create_app``, with configuration errors turned into one line and exit code 2."""
+    try:
+        return create_app(config)
+    except ConfigurationError as exc:
+        fail(str(exc), EXIT_CONFIG)
+
+
+@contextmanager
+def app_transaction(app: Flask) -> Iterator[Session]:
+    """An app context and one database transaction, for a command's work."""
+    with app.app_context(), records.get_database(app).transaction() as session:
+        yield session

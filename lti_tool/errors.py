@@ -1,0 +1,94 @@
+"""One place that turns Tandem's errors into HTTP answers with plain pages."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template
+from werkzeug.exceptions import HTTPException
+
+from platforms import (
+    DeepLinkingError,
+    LaunchError,
+    LoginError,
+    PlatformError,
+    RegistrationError,
+    ServiceError,
+)
+from portals import PortalError
+from programmes import (
+    ConflictError,
+    NotFoundError,
+    PermissionDeniedError,
+    ProgrammeError,
+)
+
+log = logging.getLogger(__name__)
+
+
+def error_page(status: int, title: str, message: str) -> tuple[str, int]:
+    """A plain error page: what went wrong and what to do, never a stack trace."""
+    return render_template("error.html", status=status, title=title, message=message), status
+
+
+def register_error_handlers(app: Flask) -> None:
+    """Map errors to HTTP answers.
+
+    Later packages register their own base errors here (``ProgrammeError`` -> 400, ...),
+    so that views never catch and translate errors one by one.
+    """
+
+    @app.errorhandler(HTTPException)
+    def _http(exc: HTTPException) -> tuple[str, int]:
+        return error_page(exc.code or 500, exc.name, exc.description or "")
+
+    @app.errorhandler(PlatformError)
+    def _platform(exc: PlatformError) -> tuple[str, int]:
+        if isinstance(exc, LaunchError):
+            return error_page(exc.status, "Tandem could not sign you in", str(exc))
+        if isinstance(exc, LoginError):
+            return error_page(400, "Tandem could not sign you in", str(exc))
+        if isinstance(exc, DeepLinkingError | RegistrationError):
+            return error_page(400, "Tandem could not do that", str(exc))
+        if isinstance(exc, ServiceError):
+            log.warning("platform service failed: %s", exc)
+            return error_page(
+                502, "Your learning platform did not answer", "Please try again in a minute."
+            )
+        return error_page(400, "Tandem could not do that", str(exc))
+
+    @app.errorhandler(PortalError)
+    def _portal(exc: PortalError) -> tuple[str, int]:
+        if exc.status >= 500:
+            log.warning("portal provider failed: %s", exc)
+            return error_page(
+                exc.status,
+                "Your member portal did not answer",
+                "Tandem could not reach your portal's sign-in. Please try again in a minute.",
+            )
+        return error_page(exc.status, "Tandem could not sign you in", str(exc))
+
+    @app.errorhandler(ProgrammeError)
+    def _programme(exc: ProgrammeError) -> tuple[str, int]:
+        status = {
+            NotFoundError: 404,
+            PermissionDeniedError: 403,
+            ConflictError: 409,
+        }.get(type(exc), 400)
+        return error_page(status, "Tandem could not do that", str(exc))
+
+    from checkins import CheckinError
+
+    @app.errorhandler(CheckinError)
+    def _checkin(exc: CheckinError) -> tuple[str, int]:
+        # Each CheckinError says its status: 400 input, 403 not yours, 404, 409 conflict.
+        return error_page(exc.http_status, "Tandem could not do that", str(exc))
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> tuple[str, int]:
+        log.exception("unhandled error")
+        return error_page(
+            500,
+            "Something went wrong",
+            "Tandem could not finish this request. Nothing was changed; please try again.",
+        )

@@ -1,0 +1,148 @@
+"""Who is who: link a record from any source to one member of the tenant.
+
+Rules, strongest first (DESIGN.md, "Tenancy and identity"):
+
+1. an identity already linked: the same ``(source, external_id)`` or one the record
+   vouches for (a Moodle launch ``sub`` is the Moodle user id; a Canvas launch passes
+   ``canvas_user_id``; an NRPS ``user_id`` is the launch ``sub``);
+2. the organisation-wide member number;
+3. the email address, compared case-insensitively (a configurable last resort).
+
+One person may hold two accounts in one LMS: both identities link to the one member.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, tuple_
+from sqlalchemy.orm import Session
+
+from records import Identity, Member, utcnow
+
+from .records import PersonRecord
+
+_PROFILE_FIELDS = (
+    "given_name",
+    "family_name",
+    "display_name",
+    "email",
+    "picture_url",
+    "member_number",
+    "time_zone",
+)
+
+
+@dataclass(frozen=True)
+class LinkResult:
+    """What :func:`link_member` did."""
+
+    member: Member
+    created: bool
+    updated: bool
+    new_identities: int
+
+
+def find_member(
+    session: Session, tenant_id: int, record: PersonRecord, *, match_email: bool = True
+) -> Member | None:
+    """The tenant's member this record belongs to, or ``None``; writes nothing."""
+    pairs = record.identities()
+    member_id = session.scalars(
+        select(Identity.member_id)
+        .where(
+            Identity.tenant_id == tenant_id,
+            tuple_(Identity.source, Identity.external_id).in_(pairs),
+        )
+        .order_by(Identity.id)
+        .limit(1)
+    ).first()
+    if member_id is not None:
+        return session.get(Member, member_id)
+    if record.member_number:
+        member = session.scalars(
+            select(Member).where(
+                Member.tenant_id == tenant_id, Member.member_number == record.member_number
+            )
+        ).first()
+        if member is not None:
+            return member
+    if match_email and record.email:
+        return session.scalars(
+            select(Member)
+            .where(
+                Member.tenant_id == tenant_id,
+                func.lower(Member.email) == record.email.strip().lower(),
+            )
+            .order_by(Member.id)
+            .limit(1)
+        ).first()
+    return None
+
+
+def apply_profile(member: Member, record: PersonRecord) -> bool:
+    """Copy the fields the record carries onto the member; ``True`` if anything changed.
+
+    Fields the record leaves empty are kept: a source that does not know a phone number
+    or an email must not erase what another source said.
+    """
+    changed = False
+    for name in _PROFILE_FIELDS:
+        value = getattr(record, name)
+        if value in (None, ""):
+            continue
+        if name == "email":
+            value = value.strip()
+        if getattr(member, name) != value:
+            setattr(member, name, value)
+            changed = True
+    if not member.display_name:
+        member.display_name = f"{member.given_name or ''} {member.family_name or ''}".strip()
+    if record.active and not member.active:
+        member.active, member.deactivated_at = True, None
+        changed = True
+    return changed
+
+
+def link_member(
+    session: Session, tenant_id: int, record: PersonRecord, *, match_email: bool = True
+) -> LinkResult:
+    """Find or create the member for ``record``, update their profile, link every identity.
+
+    Idempotent: linking the same record twice changes nothing the second time. The
+    caller owns the transaction.
+    """
+    member = find_member(session, tenant_id, record, match_email=match_email)
+    created = member is None
+    if member is None:
+        member = Member(tenant_id=tenant_id)
+        session.add(member)
+    updated = apply_profile(member, record) and not created
+    session.flush()
+
+    pairs = record.identities()
+    existing = set(
+        session.execute(
+            select(Identity.source, Identity.external_id).where(
+                Identity.tenant_id == tenant_id,
+                tuple_(Identity.source, Identity.external_id).in_(pairs),
+            )
+        ).all()
+    )
+    now = utcnow()
+    new = 0
+    for source, external_id in pairs:
+        if (source, external_id) in existing:
+            continue
+        session.add(
+            Identity(
+                tenant_id=tenant_id,
+                member_id=member.id,
+                source=source,
+                external_id=external_id,
+                last_seen_at=now,
+            )
+        )
+        new += 1
+    session.flush()
+    return LinkResult(member=member, created=created, updated=updated, new_identities=new)

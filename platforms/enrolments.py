@@ -1,0 +1,86 @@
+"""Courses and enrolments as launches and rosters report them."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from records import Course, Enrolment, utcnow
+
+SOURCE = "lti"
+
+
+def ensure_course(session: Session, tenant_id: int, context: dict[str, Any]) -> Course | None:
+    """The tenant's course for an LTI context claim, created or retitled; ``None`` without one."""
+    context_id = context.get("id") if isinstance(context, dict) else None
+    if not isinstance(context_id, str) or not context_id:
+        return None
+    title = context.get("title") if isinstance(context.get("title"), str) else None
+    label = context.get("label") if isinstance(context.get("label"), str) else None
+    query = select(Course).where(
+        Course.tenant_id == tenant_id, Course.source == SOURCE, Course.external_id == context_id
+    )
+    course = session.scalars(query).first()
+    if course is None:
+        course = Course(
+            tenant_id=tenant_id,
+            source=SOURCE,
+            external_id=context_id,
+            title=title or label or context_id,
+            short_name=label,
+        )
+        session.add(course)
+        session.flush()
+        return course
+    if title and course.title != title:
+        course.title = title
+    if label and course.short_name != label:
+        course.short_name = label
+    return course
+
+
+def enrol(
+    session: Session,
+    tenant_id: int,
+    member_id: int,
+    course_id: int,
+    role: str,
+    *,
+    status: str,
+    accessed: bool = False,
+) -> int:
+    """Enrol a member in a course with a Tandem role; returns 1 if a new enrolment was made.
+
+    Args:
+        accessed: the member is launching from the course now (sets ``last_access_at``).
+    """
+    now = utcnow() if accessed else None
+    enrolment = session.scalars(
+        select(Enrolment).where(
+            Enrolment.tenant_id == tenant_id,
+            Enrolment.member_id == member_id,
+            Enrolment.course_id == course_id,
+            Enrolment.role == role,
+        )
+    ).first()
+    if enrolment is not None:
+        if enrolment.status != status:
+            enrolment.status = status
+        if now is not None:
+            enrolment.last_access_at = now
+        return 0
+    session.add(
+        Enrolment(
+            tenant_id=tenant_id,
+            member_id=member_id,
+            course_id=course_id,
+            role=role,
+            status=status,
+            source=SOURCE,
+            last_access_at=now,
+        )
+    )
+    session.flush()
+    return 1

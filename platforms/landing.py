@@ -1,0 +1,48 @@
+"""What the landing pages show right after a launch."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from records import Course, Member, Programme, Tenant
+
+
+@dataclass(frozen=True)
+class Landing:
+    """The signed-in person, where they came from, and the programme their link opens."""
+
+    name: str
+    email: str | None
+    picture_url: str | None
+    role: str
+    platform_name: str
+    course_title: str | None
+    programme_name: str | None
+
+
+def landing(
+    session: Session,
+    tenant_id: int,
+    member_id: int,
+    role: str,
+    course_id: int | None,
+    programme_id: int | None,
+) -> Landing | None:
+    """The landing page of a member of ``tenant_id``; ``None`` if they are not one."""
+    member = session.get(Member, member_id)
+    tenant = session.get(Tenant, tenant_id)
+    if member is None or tenant is None or member.tenant_id != tenant_id:
+        return None
+    course = session.get(Course, course_id) if course_id else None
+    programme = session.get(Programme, programme_id) if programme_id else None
+    return Landing(
+        name=member.name,
+        email=member.email,
+        picture_url=member.picture_url,
+        role=role,
+        platform_name=tenant.name,
+        course_title=course.title if course and course.tenant_id == tenant_id else None,
+        programme_name=programme.name if programme and programme.tenant_id == tenant_id else None,
+    )

@@ -1,0 +1,195 @@
+"""After a launch validated: who the user is, which course and programme, what happens next.
+
+Like django-lti's ``sync_data_from_launch``: the member and identity (through
+:func:`members.link_member`), the course and enrolment, the programme the link
+carries, the launch data kept for later requests, and a coordinator's roster import.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from members import link_member
+from records import Programme, SecretBox
+
+from . import audit, nrps
+from . import claims as c
+from .enrolments import enrol, ensure_course
+from .errors import ServiceError
+from .launch import ValidLaunch
+from .state import LAUNCH_DATA, ROSTER_SYNCED, add_value, get_value, put_value
+
+log = logging.getLogger(__name__)
+
+LAUNCH_DATA_LIFETIME = timedelta(hours=8)
+# A coordinator's launches re-import the roster at most this often.
+ROSTER_REFRESH = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class LaunchOutcome:
+    """What the session needs to know after a launch."""
+
+    tenant_id: int
+    member_id: int
+    role: str
+    course_id: int | None
+    programme_id: int | None
+    launch_id: str
+    message_type: str
+    institution_admin: bool = False
+
+
+def _programme_id(claims: dict[str, Any]) -> int | None:
+    custom = claims.get(c.CUSTOM)
+    value = custom.get(c.PROGRAMME_PARAM) if isinstance(custom, dict) else None
+    try:
+        return int(value) if value is not None else None
+    except (TypeError, ValueError):
+        return None
+
+
+def _link_programme(
+    session: Session, tenant_id: int, programme_id: int | None, course_id: int | None, claims: dict
+) -> int | None:
+    if programme_id is None:
+        return None
+    programme = session.get(Programme, programme_id)
+    if programme is None or programme.tenant_id != tenant_id:
+        return None  # a link copied from another platform's course opens nothing
+    context = claims.get(c.CONTEXT) or {}
+    if course_id is not None and programme.course_id is None:
+        programme.course_id = course_id
+    if context.get("id") and not programme.lti_context_id:
+        programme.lti_context_id = context["id"]
+    ags = claims.get(c.AGS)
+    if isinstance(ags, dict):
+        if isinstance(ags.get("lineitem"), str) and programme.lineitem_url != ags["lineitem"]:
+            programme.lineitem_url = ags["lineitem"]
+        lineitems = ags.get("lineitems")
+        if isinstance(lineitems, str) and programme.settings.get("lti_lineitems_url") != lineitems:
+            programme.settings = {**programme.settings, "lti_lineitems_url": lineitems}
+    return programme.id
+
+
+def _import_roster(
+    session: Session,
+    box: SecretBox,
+    launch: ValidLaunch,
+    course_id: int,
+    member_id: int,
+    product: str | None,
+) -> None:
+    service = launch.claims.get(c.NRPS)
+    url = service.get("context_memberships_url") if isinstance(service, dict) else None
+    if not isinstance(url, str):
+        return
+    marker = f"{launch.tenant.id}:{course_id}"
+    if get_value(session, ROSTER_SYNCED, marker) is not None:
+        return
+    try:
+        result = nrps.import_roster(session, box, launch.tenant, course_id, url, product=product)
+    except ServiceError as exc:
+        # The coordinator still gets in; the roster is retried on their next launch.
+        log.warning("roster import failed for tenant %s: %s", launch.tenant.id, exc)
+        audit.record(
+            session,
+            "lti.nrps_failed",
+            tenant_id=launch.tenant.id,
+            actor_member_id=member_id,
+            detail={"error": str(exc)},
+        )
+        return
+    put_value(
+        session,
+        ROSTER_SYNCED,
+        marker,
+        {"seen": result.seen, "created": result.created},
+        ROSTER_REFRESH,
+    )
+    audit.record(
+        session,
+        "lti.nrps_imported",
+        tenant_id=launch.tenant.id,
+        actor_member_id=member_id,
+        subject=("course", str(course_id)),
+        detail={"seen": result.seen, "created": result.created, "enrolled": result.enrolled},
+    )
+
+
+def complete_launch(
+    session: Session, box: SecretBox, launch: ValidLaunch, *, remote_addr: str | None = None
+) -> LaunchOutcome:
+    """Record what a valid launch tells: member, identities, course, enrolment, programme.
+
+    A coordinator's launch also imports the course roster through NRPS when the
+    platform offers it (at most every :data:`ROSTER_REFRESH`).
+    """
+    tenant, claims = launch.tenant, launch.claims
+    product = c.product_of(claims, tenant.settings.get("product"))
+    person = c.person_from_claims(launch.sub, claims, product=product)
+    member = link_member(session, tenant.id, person).member
+    role = c.tandem_role(claims.get(c.ROLES) or [])
+    context = claims.get(c.CONTEXT)
+    course = ensure_course(session, tenant.id, context) if isinstance(context, dict) else None
+    if course is not None:
+        enrol(session, tenant.id, member.id, course.id, role, status="active", accessed=True)
+    programme_id = _link_programme(
+        session, tenant.id, _programme_id(claims), course.id if course else None, claims
+    )
+    launch_id = secrets.token_urlsafe(24)
+    add_value(
+        session,
+        LAUNCH_DATA,
+        launch_id,
+        {
+            "tenant_id": tenant.id,
+            "member_id": member.id,
+            "role": role,
+            "course_id": course.id if course else None,
+            "programme_id": programme_id,
+            "message_type": launch.message_type,
+            "deployment_id": launch.deployment_id,
+            "context": context if isinstance(context, dict) else None,
+            "deep_linking_settings": claims.get(c.DEEP_LINKING_SETTINGS),
+            "ags": claims.get(c.AGS),
+            "nrps": claims.get(c.NRPS),
+        },
+        LAUNCH_DATA_LIFETIME,
+    )
+    audit.record(
+        session,
+        "lti.launch",
+        tenant_id=tenant.id,
+        actor_member_id=member.id,
+        subject=("course", str(course.id)) if course else None,
+        detail={"message_type": launch.message_type, "role": role},
+        remote_addr=remote_addr,
+    )
+    if role == c.COORDINATOR and course is not None:
+        _import_roster(session, box, launch, course.id, member.id, product)
+    return LaunchOutcome(
+        tenant_id=tenant.id,
+        member_id=member.id,
+        role=role,
+        course_id=course.id if course else None,
+        programme_id=programme_id,
+        launch_id=launch_id,
+        message_type=launch.message_type,
+        institution_admin=role == c.COORDINATOR
+        and c.is_institution_admin(claims.get(c.ROLES) or []),
+    )
+
+
+def launch_data(session: Session, launch_id: str, tenant_id: int) -> dict[str, Any] | None:
+    """The stored data of a launch, when it belongs to ``tenant_id`` and has not expired."""
+    data = get_value(session, LAUNCH_DATA, launch_id)
+    if data is None or data.get("tenant_id") != tenant_id:
+        return None
+    return data

@@ -1,0 +1,186 @@
+"""One-time sign-in links by email, for associations without single sign-on.
+
+A link is valid for :data:`LINK_LIFETIME`, works once, and is bound to one member. Only
+its hash is stored, so a copy of the database signs nobody in. Requests are counted per
+address, known or not, so the answer never tells whether an address is a member's.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from email.message import EmailMessage
+
+from sqlalchemy.orm import Session
+
+from members import PersonRecord, find_member
+from platforms import MEMBER
+from records import Member, Portal, Tenant
+
+from . import audit
+from .errors import MemberRefused, SignInRefused, UnknownPortalError
+from .members import refuse_inactive
+from .outcome import PortalOutcome, signed_in
+from .state import EMAIL_LINK, EMAIL_RATE, add_value, count_in_window, exists_expired, pop_value
+
+LINK_LIFETIME = timedelta(minutes=15)
+RATE_WINDOW = timedelta(minutes=15)
+MAX_LINKS_PER_WINDOW = 3
+_ADDRESS = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]+$")
+
+
+@dataclass(frozen=True)
+class SignInLink:
+    """A link to mail: the token goes into the URL, never into the database."""
+
+    token: str
+    to: str
+    name: str
+    association: str
+
+
+def _digest(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8")).hexdigest()
+
+
+def normalise_address(address: str) -> str:
+    """``address`` trimmed and lower-cased.
+
+    Raises:
+        SignInRefused: it does not look like an email address (this reveals nothing).
+    """
+    value = address.strip().lower()
+    if len(value) > 320 or not _ADDRESS.match(value):
+        raise SignInRefused(
+            "Enter your email address, like name@example.org.", reason="bad_address"
+        )
+    return value
+
+
+def _email_portal(portal: Portal) -> None:
+    if portal.kind != "email_link":
+        raise UnknownPortalError(
+            "This portal signs members in through its own single sign-on.",
+            reason="not_email_link",
+            tenant_id=portal.tenant_id,
+            portal_id=portal.id,
+        )
+
+
+def request_link(
+    session: Session, portal: Portal, address: str, *, remote_addr: str | None = None
+) -> SignInLink | None:
+    """A new sign-in link for the active member with ``address``, or ``None``.
+
+    ``None`` when the address is unknown, belongs to a deactivated member, or asked too
+    often: the caller shows the same page in every case.
+
+    Raises:
+        SignInRefused: ``address`` is not an email address.
+    """
+    _email_portal(portal)
+    address = normalise_address(address)
+    address_key = _digest(f"{portal.id}:{address}")
+    if count_in_window(session, EMAIL_RATE, address_key, RATE_WINDOW) > MAX_LINKS_PER_WINDOW:
+        audit.record(
+            session,
+            "portal.link_rate_limited",
+            tenant_id=portal.tenant_id,
+            portal_id=portal.id,
+            detail={"address_hash": address_key[:16]},
+            remote_addr=remote_addr,
+        )
+        return None
+    member = find_member(
+        session,
+        portal.tenant_id,
+        PersonRecord(source="email", external_id=address, email=address),
+    )
+    if member is None or not member.active or not member.email:
+        audit.record(
+            session,
+            "portal.link_not_sent",
+            tenant_id=portal.tenant_id,
+            portal_id=portal.id,
+            detail={"address_hash": address_key[:16]},
+            remote_addr=remote_addr,
+        )
+        return None
+    token = secrets.token_urlsafe(32)
+    add_value(
+        session,
+        EMAIL_LINK,
+        _digest(token),
+        {"portal_id": portal.id, "tenant_id": portal.tenant_id, "member_id": member.id},
+        LINK_LIFETIME,
+    )
+    audit.record(
+        session,
+        "portal.link_sent",
+        tenant_id=portal.tenant_id,
+        actor_member_id=member.id,
+        portal_id=portal.id,
+        remote_addr=remote_addr,
+    )
+    tenant = session.get(Tenant, portal.tenant_id)
+    association = tenant.name if tenant is not None else "your association"
+    return SignInLink(token=token, to=member.email, name=member.name, association=association)
+
+
+def link_message(link: SignInLink, url: str) -> EmailMessage:
+    """The email carrying a sign-in link."""
+    association = link.association
+    minutes = int(LINK_LIFETIME.total_seconds() // 60)
+    message = EmailMessage()
+    message["To"] = link.to
+    message["Subject"] = f"Your sign-in link for mentoring at {association}"
+    message.set_content(
+        f"Hello {link.name},\n\n"
+        f"Open this link to sign in to Tandem, the mentoring programme of {association}:\n\n"
+        f"{url}\n\n"
+        f"It works once, within {minutes} minutes. If you did not ask for it, ignore this "
+        "email: nobody can sign in without it.\n"
+    )
+    return message
+
+
+def consume_link(
+    session: Session, portal: Portal, token: str, *, remote_addr: str | None = None
+) -> PortalOutcome:
+    """Sign in with a link: it is used up, whatever happens next in this transaction.
+
+    Raises:
+        SignInRefused: the link is unknown, used, late, or for another portal.
+        MemberRefused: its member is gone or deactivated.
+    """
+    _email_portal(portal)
+    key = _digest(token) if token else ""
+    data = pop_value(session, EMAIL_LINK, key) if key else None
+    if data is None:
+        late = bool(key) and exists_expired(session, EMAIL_LINK, key)
+        raise SignInRefused(
+            "This sign-in link has expired or was already used. Ask for a new one.",
+            reason="link_expired" if late else "link_used_or_unknown",
+            tenant_id=portal.tenant_id,
+            portal_id=portal.id,
+        )
+    if data.get("portal_id") != portal.id:
+        raise SignInRefused(
+            "This sign-in link belongs to another portal.",
+            reason="link_other_portal",
+            tenant_id=portal.tenant_id,
+            portal_id=portal.id,
+        )
+    member = session.get(Member, data.get("member_id"))
+    if member is None or member.tenant_id != portal.tenant_id:
+        raise MemberRefused(
+            "This sign-in link no longer matches a member. Ask your association.",
+            reason="member_gone",
+            tenant_id=portal.tenant_id,
+            portal_id=portal.id,
+        )
+    refuse_inactive(portal, member)
+    return signed_in(session, portal, member, MEMBER, method="email_link", remote_addr=remote_addr)

@@ -1,0 +1,123 @@
+"""Who may see what: tenant-scoped loading of programmes, participants and matches.
+
+Every service loads rows through these functions, so a row of another tenant is simply
+"not found" and a member's role is checked in one place.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from records import Match, Member, Participant, Programme
+
+from .errors import NotFoundError, PermissionDeniedError
+
+
+@dataclass(frozen=True)
+class Actor:
+    """Who is acting: a member of a tenant, as member or coordinator.
+
+    ``course_id`` is the course of the launch; a coordinator who is not an institution
+    administrator sees only the programmes linked to their course (and unlinked ones).
+    """
+
+    tenant_id: int
+    member_id: int | None
+    coordinator: bool = False
+    institution_admin: bool = False
+    course_id: int | None = None
+
+
+def operator_actor(session: Session, programme_id: int) -> Actor:
+    """An actor for the command line: the operator acts as an institution administrator
+    of the programme's tenant.
+
+    Raises:
+        NotFoundError: no programme with that id.
+    """
+    tenant_id = session.scalars(
+        select(Programme.tenant_id).where(Programme.id == programme_id)
+    ).first()
+    if tenant_id is None:
+        raise NotFoundError(f"no programme {programme_id}")
+    return Actor(tenant_id=tenant_id, member_id=None, coordinator=True, institution_admin=True)
+
+
+def get_programme(session: Session, actor: Actor, programme_id: int) -> Programme:
+    """The programme, if it is in the actor's tenant and visible to them."""
+    programme = session.scalars(
+        select(Programme).where(
+            Programme.id == programme_id, Programme.tenant_id == actor.tenant_id
+        )
+    ).first()
+    if programme is None:
+        raise NotFoundError("No such programme.")
+    if (
+        actor.coordinator
+        and not actor.institution_admin
+        and programme.course_id is not None
+        and actor.course_id is not None
+        and programme.course_id != actor.course_id
+    ):
+        raise NotFoundError("No such programme in this course.")
+    return programme
+
+
+def require_coordinator(actor: Actor) -> None:
+    if not actor.coordinator:
+        raise PermissionDeniedError("Only the programme's coordinators can do this.")
+
+
+def coordinated_programme(session: Session, actor: Actor, programme_id: int) -> Programme:
+    """The programme, for a coordinator of it."""
+    require_coordinator(actor)
+    return get_programme(session, actor, programme_id)
+
+
+def own_participant(session: Session, actor: Actor, programme_id: int) -> Participant | None:
+    """The actor's participation in the programme, if any (withdrawn included)."""
+    return session.scalars(
+        select(Participant).where(
+            Participant.tenant_id == actor.tenant_id,
+            Participant.programme_id == programme_id,
+            Participant.member_id == actor.member_id,
+        )
+    ).first()
+
+
+def get_match(session: Session, actor: Actor, match_id: int) -> Match:
+    """A match in the actor's tenant."""
+    match = session.scalars(
+        select(Match).where(Match.id == match_id, Match.tenant_id == actor.tenant_id)
+    ).first()
+    if match is None:
+        raise NotFoundError("No such match.")
+    return match
+
+
+def get_participant(
+    session: Session, actor: Actor, programme_id: int, participant_id: int
+) -> Participant:
+    participant = session.scalars(
+        select(Participant).where(
+            Participant.id == participant_id,
+            Participant.tenant_id == actor.tenant_id,
+            Participant.programme_id == programme_id,
+        )
+    ).first()
+    if participant is None:
+        raise NotFoundError("No such participant in this programme.")
+    return participant
+
+
+def members_by_id(session: Session, tenant_id: int, member_ids: set[int]) -> dict[int, Member]:
+    """Members of the tenant by id, in one query."""
+    if not member_ids:
+        return {}
+    rows = session.scalars(
+        select(Member).where(Member.tenant_id == tenant_id, Member.id.in_(member_ids))
+    )
+    return {m.id: m for m in rows}

@@ -1,1 +1,0 @@
-"""Tandem: open-source mentoring programmes inside learning platforms."""

@@ -1,5 +1,0 @@
-"""``python -m tandem.lti_tool`` is the ``tandem`` command."""
-
-from .cli import main
-
-main()
