@@ -290,8 +290,12 @@ class Scorer(ScoreSource):
                 fb.append(b)
             else:
                 self.nonlinear_.add(t)
-        self.lin_a_ = np.ascontiguousarray(np.hstack(fa))
-        self.lin_b_ = np.ascontiguousarray(np.hstack(fb))
+        # Kept in float64 (the float32 values exactly) and multiplied in float64: each score
+        # sums a handful of float32 terms, which float64 adds exactly, so the product no
+        # longer depends on which BLAS kernel the block's shape selects (OpenBLAS picks
+        # different sgemm kernels, with different rounding, for 2 rows and for 40).
+        self.lin_a_ = np.ascontiguousarray(np.hstack(fa), dtype=np.float64)
+        self.lin_b_ = np.ascontiguousarray(np.hstack(fb), dtype=np.float64)
 
     # -- similarities -------------------------------------------------------
     @staticmethod
@@ -402,6 +406,7 @@ class Scorer(ScoreSource):
             return out
         step = max(1, min(len(rows), SUB_ELEMENTS // max(m, 1)))
         bufs = (np.empty((step, m), np.float32), np.empty((step, m), np.float32))
+        exact = np.empty((step, m), np.float64)
         side = self._mentor_side(None if full else cols)
         scale = 100.0 / self.total_weight_ if self.total_weight_ > 0 else 0.0
         rules = self.questionnaire_.scored_rules
@@ -410,7 +415,8 @@ class Scorer(ScoreSource):
             start = min(start, len(rows) - 2)
             r = rows[start : start + step]
             total = out[start : start + step]
-            np.matmul(self.lin_a_[r], lin_b.T, out=total)
+            np.matmul(self.lin_a_[r], lin_b.T, out=exact[: len(r)])
+            total[...] = exact[: len(r)]
             ok = None
             for t, rule in enumerate(rules):
                 passes = None
@@ -480,7 +486,7 @@ class Scorer(ScoreSource):
     def pair_scores(self, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
         """Scores of the pairs ``(rows[t], cols[t])``; ``-inf`` where a hard rule fails."""
         rows, cols = np.asarray(rows, np.int64), np.asarray(cols, np.int64)
-        total = np.einsum("ij,ij->i", self.lin_a_[rows], self.lin_b_[cols])
+        total = np.einsum("ij,ij->i", self.lin_a_[rows], self.lin_b_[cols]).astype(np.float32)
         ok = np.ones(len(rows), dtype=bool)
         scale = 100.0 / self.total_weight_ if self.total_weight_ > 0 else 0.0
         for t, rule in enumerate(self.questionnaire_.scored_rules):
