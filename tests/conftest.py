@@ -132,6 +132,32 @@ def production_urls(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv(INSECURE_SWITCH)
 
 
+# A public address (example.com's) that test names resolve to under ``public_dns``.
+PUBLIC_ADDRESS = "93.184.215.14"
+
+
+@pytest.fixture
+def public_dns(production_urls: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Production URL checks, with every test host name resolving to a public address.
+
+    The names of the mocked platforms (``moodle.example.edu``, ...) resolve nowhere; here
+    they resolve to :data:`PUBLIC_ADDRESS`, and address literals to themselves, so that
+    the check's address rules run as in production. ``responses`` answers before any
+    connection is made.
+    """
+    import ipaddress
+
+    import outbound.urls
+
+    def resolve(host: str, port: int) -> list[str]:
+        try:
+            return [str(ipaddress.ip_address(host))]
+        except ValueError:
+            return [PUBLIC_ADDRESS]
+
+    monkeypatch.setattr(outbound.urls, "resolve", resolve)
+
+
 @pytest.fixture
 def server(app: Flask) -> Iterator[str]:
     """The test app served on a free loopback port, for a real browser."""
