@@ -392,3 +392,46 @@ def test_login_without_client_id_picks_the_registration_with_the_named_deploymen
     assert response.status_code == 400
     assert "client_id" in response.get_data(as_text=True)
     assert row_counts(app)["audit_events"] == before["audit_events"] + 1
+
+
+# ---- tandem platform invite ------------------------------------------------------------
+
+
+def test_platform_invite_prints_a_single_use_url(app, client, mock_http, app_config) -> None:
+    from click.testing import CliRunner
+
+    from lti_tool.cli import main
+
+    env = {
+        "TANDEM_DATABASE_URL": app_config["TANDEM_DATABASE_URL"],
+        "TANDEM_SECRET_KEY": app_config["SECRET_KEY"],
+        "TANDEM_ENCRYPTION_KEY": app_config["TANDEM_ENCRYPTION_KEY"],
+        "TANDEM_INSTANCE_PATH": app_config["INSTANCE_PATH"],
+        "TANDEM_BASE_URL": "https://tandem.example.org",
+    }
+    runner = CliRunner()
+    made = runner.invoke(main, ["platform", "invite", "--name", "Uni Moodle", "--expires", "2d"],
+                         env=env)  # fmt: skip
+    assert made.exit_code == 0, made.output
+    url = made.stdout.strip()
+    assert url.startswith("https://tandem.example.org/lti/register/")
+    token = url.rsplit("/", 1)[1]
+    assert len(token) >= 40
+    mount_registration(mock_http, openid_configuration(), [])
+    assert client.get(f"/lti/register/{token}{QUERY}").status_code == 200
+    assert client.get(f"/lti/register/{token}{QUERY}").status_code == 403
+    with app.app_context(), records.get_database(app).transaction() as session:
+        assert session.scalars(select(Tenant.name)).one() == "Uni Moodle"
+        actions = [a for a, _ in audit_actions(app)]
+        assert token not in json.dumps([d for _, d in audit_actions(app)])
+        assert actions.count("lti.registered") == 1
+
+    for args, code, says in [
+        (["--expires", "forever"], 2, "7d or 12h"),
+        (["--expires", "90d"], 1, "30 days"),
+    ]:
+        refused = runner.invoke(main, ["platform", "invite", *args], env=env)
+        assert refused.exit_code == code and says in refused.output, refused.output
+    no_base = {k: v for k, v in env.items() if k != "TANDEM_BASE_URL"}
+    refused = runner.invoke(main, ["platform", "invite"], env=no_base)
+    assert refused.exit_code == 1 and "TANDEM_BASE_URL" in refused.output
