@@ -137,3 +137,21 @@ def test_connector_add_refuses_a_plain_http_url(database: Database, public_dns) 
         ok = add_config(session, box, tenant.id, kind="moodle", name="site",
                         base_url="https://moodle.example.org", token="t")  # fmt: skip
         assert ok.base_url == "https://moodle.example.org"
+
+
+def test_the_suites_loopback_directory_is_reachable_only_under_the_switch(monkeypatch) -> None:
+    from tests.support.remote import loopback_server, send_json
+
+    seen: list[str] = []
+
+    def scim(request) -> None:  # type: ignore[no-untyped-def]
+        seen.append(request.path)
+        send_json(request, {"Resources": [], "totalResults": 0})
+
+    with loopback_server(scim) as url:
+        assert list(RestConnector(url, "tok", {"preset": "scim"}).iter_members()) == []
+        assert len(seen) == 1
+        monkeypatch.delenv("TANDEM_ALLOW_INSECURE_URLS")
+        with pytest.raises(RefusedURL, match="not an https"):
+            list(RestConnector(url, "tok", {"preset": "scim"}).iter_members())
+        assert len(seen) == 1
