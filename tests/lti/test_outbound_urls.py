@@ -21,6 +21,7 @@ from tests.support.lti_platform import INSTRUCTOR, Person, TestPlatform
 
 from .conftest import audit_actions, make_platform, row_counts
 from .test_advantage import _member_id, _placed_programme
+from .test_launch_security import assert_refused as refused_page
 from .test_registration import (
     CONFIG_URL,
     REGISTER_URL,
@@ -35,17 +36,8 @@ QUERY = f"?openid_configuration={CONFIG_URL}&registration_token=reg-token"
 
 def assert_refused(app, response, before: dict[str, int], reason: str, status: int = 400):  # type: ignore[no-untyped-def]
     """A plain 4xx page, one ``lti.registration_refused`` row, nothing else written."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    text = response.get_data(as_text=True)
-    assert "<h1>" in text and "Traceback" not in text
-    after = row_counts(app)
-    assert after["audit_events"] == before["audit_events"] + 1
-    assert {k: v for k, v in after.items() if k != "audit_events"} == {
-        k: v for k, v in before.items() if k != "audit_events"
-    }
-    action, detail = audit_actions(app)[-1]
-    assert (action, detail["reason"]) == ("lti.registration_refused", reason)
-    return detail
+    return refused_page(app, response, status=status, reason=reason, before=before,
+                        action="lti.registration_refused")  # fmt: skip
 
 
 def counting(mock: responses.RequestsMock, method: str, url: str, body: dict) -> list:

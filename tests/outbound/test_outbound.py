@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import datetime
 import ssl
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from pathlib import Path
 from typing import Any
 
@@ -223,28 +220,12 @@ def _certificate(tmp_path: Path, name: str) -> tuple[Path, Path, Path]:
     return files
 
 
-@contextmanager
-def tls_server(cert: Path, key: Path, sni: list[str | None]) -> Iterator[str]:
-    class Handler(BaseHTTPRequestHandler):
-        def do_GET(self) -> None:
-            send_json(self, {"host": self.headers.get("Host")})
-
-        def log_message(self, *args: Any) -> None:
-            pass
-
+def tls_server(cert: Path, key: Path, sni: list[str | None]) -> Any:
+    """A loopback https server for ``cert``, recording the SNI name each client sends."""
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     context.sni_callback = lambda sock, name, ctx: sni.append(name)  # type: ignore[assignment,misc]
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.socket = context.wrap_socket(server.socket, server_side=True)
-    server.daemon_threads = True
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"https://127.0.0.1:{server.server_address[1]}"
-    finally:
-        server.shutdown()
-        server.server_close()
+    return loopback_server(lambda r: send_json(r, {"host": r.headers.get("Host")}), tls=context)
 
 
 def test_https_to_a_pinned_address_sends_sni_and_checks_the_hosts_certificate(
