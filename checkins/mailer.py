@@ -3,6 +3,10 @@
 ``smtp://user:pass@host:587`` uses STARTTLS (port 587, or ``?starttls=true``);
 ``smtps://user:pass@host:465`` uses TLS from the start; ``smtp://127.0.0.1:2525`` is plain
 (a local relay). ``?from=tandem@example.org`` sets the sender.
+
+A user name and password are only ever sent over TLS (implicit or STARTTLS): a URL with
+credentials and neither is refused, except under the development switch
+``TANDEM_ALLOW_INSECURE_URLS`` (a local test server).
 """
 
 from __future__ import annotations
@@ -13,6 +17,8 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from types import TracebackType
 from urllib.parse import parse_qs, unquote, urlsplit
+
+import outbound
 
 from .errors import ReminderError
 
@@ -54,6 +60,11 @@ class SmtpSettings:
         starttls = not tls and (
             starttls_flag in ("1", "true", "yes") or (port == 587 and starttls_flag == "")
         )
+        if parts.username and not (tls or starttls) and not outbound.insecure_urls_allowed():
+            raise ReminderError(
+                "TANDEM_SMTP_URL would send its password without TLS: use smtps://host:465, "
+                "smtp://host:587 (STARTTLS) or add ?starttls=true"
+            )
         return cls(
             host=parts.hostname,
             port=port,

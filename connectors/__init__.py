@@ -22,6 +22,7 @@ from .errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    RefusedURL,
     ServerError,
     Unreachable,
 )
@@ -48,6 +49,7 @@ __all__ = [
     "PermissionDenied",
     "RateLimited",
     "RecordProblem",
+    "RefusedURL",
     "ServerError",
     "SyncFailed",
     "SyncResult",

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+import outbound
 from records import ConnectorConfig, SecretBox, SyncRun, Tenant
 
 from .errors import ConfigError
@@ -52,8 +53,11 @@ def add_config(
     """Store a connector; the token is encrypted before it touches the database."""
     if kind not in KIND_NAMES:
         raise ConfigError(f"unknown connector kind {kind!r}; need one of {', '.join(KIND_NAMES)}")
-    if base_url is not None and not base_url.startswith(("http://", "https://")):
-        raise ConfigError(f"--url must start with http:// or https:// (got {base_url!r})")
+    if base_url is not None:
+        try:
+            outbound.check_url(base_url)
+        except outbound.URLRefused as exc:
+            raise ConfigError(f"--url: {exc}") from exc
     if get_config(session, tenant_id, name, missing_ok=True) is not None:
         raise ConfigError(f"a connector named {name!r} already exists in this tenant")
     config = ConnectorConfig(

@@ -27,6 +27,11 @@ class FunctionNotAvailable(PermissionDenied):
     """A Moodle web-service function is not in the token's external service."""
 
 
+class RefusedURL(ConnectorError):
+    """A URL Tandem does not fetch: not https, not a public address, a redirect, or a link
+    off the configured source's origin (see ``outbound.check_url``). Nothing was sent."""
+
+
 class NotFound(ConnectorError):
     """The source has no such resource (a wrong URL, account or course id)."""
 

@@ -5,6 +5,11 @@ throttling (429, or whatever a backend's ``is_throttled`` says) and malformed JS
 truncated body from a proxy). Each waits an exponentially growing, jittered delay, or the
 server's ``Retry-After`` when it says more. ``sleep`` and ``random`` are injectable so
 tests never wait.
+
+Every request goes through :func:`outbound.outbound_session` (https, public addresses,
+the checked address pinned, no redirect followed), and an absolute URL a source hands
+back (a ``next`` URL, a ``Link`` header, a result URL) is followed only on the configured
+source's own origin: the credentials on the session go nowhere else.
 """
 
 from __future__ import annotations
@@ -18,6 +23,8 @@ from typing import Any
 
 import requests
 
+import outbound
+
 from .errors import (
     AuthenticationError,
     BadRequest,
@@ -26,6 +33,7 @@ from .errors import (
     NotFound,
     PermissionDenied,
     RateLimited,
+    RefusedURL,
     ServerError,
     Unreachable,
 )
@@ -89,7 +97,7 @@ class Requester:
         self.max_backoff = max_backoff
         self.sleep = sleep
         self.random = random
-        self.session = session or requests.Session()
+        self.session = session or outbound.outbound_session()
         self.session.headers["User-Agent"] = USER_AGENT
         self.session.headers["Accept"] = "application/json"
         if headers:
@@ -99,8 +107,17 @@ class Requester:
         self.requests_sent = 0
 
     def url(self, path: str) -> str:
-        """``path`` joined to the base URL, unless it is already absolute."""
-        if path.startswith(("http://", "https://")):
+        """``path`` joined to the base URL; an absolute URL only on the base URL's origin.
+
+        Raises:
+            RefusedURL: an absolute URL on another scheme, host or port.
+        """
+        if "://" in path:
+            if not outbound.same_origin(path, self.base_url):
+                raise RefusedURL(
+                    f"{self.name} pointed to {_redact(path)}, which is not on the configured "
+                    f"source {_redact(self.base_url)}; Tandem follows links only there"
+                )
             return path
         return f"{self.base_url}/{path.lstrip('/')}"
 
@@ -164,6 +181,8 @@ class Requester:
             try:
                 self.requests_sent += 1
                 response = self.session.request(method, url, timeout=self.timeout, **kwargs)
+            except outbound.URLRefused as exc:
+                raise RefusedURL(f"{self.name}: {exc}") from exc
             except requests.Timeout as exc:
                 failure: ConnectorError = Unreachable(
                     f"{self.name} did not answer within {self.timeout:g} s "

@@ -35,7 +35,11 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "TANDEM_SMTP_URL": "TANDEM_SMTP_URL",
         "TANDEM_BASE_URL": "TANDEM_BASE_URL",
     }
-    return {key: environ[var] for var, key in names.items() if environ.get(var)}
+    config: dict[str, Any] = {key: environ[var] for var, key in names.items() if environ.get(var)}
+    # Dynamic registration without an invite: only when the operator says so.
+    if environ.get("TANDEM_OPEN_REGISTRATION", "").strip().lower() in ("1", "true", "yes", "on"):
+        config["TANDEM_OPEN_REGISTRATION"] = True
+    return config
 
 
 def check_config(config: Mapping[str, Any], *, production: bool) -> SecretBox:

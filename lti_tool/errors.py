@@ -12,6 +12,7 @@ from platforms import (
     LaunchError,
     LoginError,
     PlatformError,
+    RefusedURL,
     RegistrationError,
     ServiceError,
 )
@@ -48,7 +49,9 @@ def register_error_handlers(app: Flask) -> None:
             return error_page(exc.status, "Tandem could not sign you in", str(exc))
         if isinstance(exc, LoginError):
             return error_page(400, "Tandem could not sign you in", str(exc))
-        if isinstance(exc, DeepLinkingError | RegistrationError):
+        if isinstance(exc, RegistrationError):
+            return error_page(exc.status, "Tandem could not register this platform", str(exc))
+        if isinstance(exc, DeepLinkingError | RefusedURL):
             return error_page(400, "Tandem could not do that", str(exc))
         if isinstance(exc, ServiceError):
             log.warning("platform service failed: %s", exc)

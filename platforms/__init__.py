@@ -12,9 +12,11 @@ from .errors import (
     LaunchForbidden,
     LoginError,
     PlatformError,
+    RefusedURL,
     RegistrationError,
     ServiceError,
 )
+from .invites import create_invite, redeem_invite
 from .keys import active_key, public_key_set, rotate_key
 from .landing import Landing, landing
 from .launch import ValidLaunch, claimed_tenant_id, validate_launch
@@ -25,6 +27,7 @@ from .registration import register_dynamically
 from .registry import (
     PlatformSettings,
     add_platform,
+    find_registration,
     find_tenant,
     list_platforms,
     login_origin,
@@ -54,6 +57,7 @@ __all__ = [
     "LoginRedirect",
     "PlatformError",
     "PlatformSettings",
+    "RefusedURL",
     "RegistrationError",
     "ServiceError",
     "ToolUrls",
@@ -63,7 +67,9 @@ __all__ = [
     "canvas_configuration",
     "claimed_tenant_id",
     "complete_launch",
+    "create_invite",
     "ensure_lineitem",
+    "find_registration",
     "find_tenant",
     "import_roster",
     "landing",
@@ -78,6 +84,7 @@ __all__ = [
     "post_progress",
     "programme_choices",
     "public_key_set",
+    "redeem_invite",
     "register_dynamically",
     "remove_platform",
     "rotate_key",

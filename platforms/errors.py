@@ -8,7 +8,17 @@ class PlatformError(Exception):
 
 
 class RegistrationError(PlatformError):
-    """A platform registration is missing, duplicated or malformed."""
+    """A platform registration is missing, duplicated or malformed.
+
+    Attributes:
+        reason: a short machine-readable code recorded in the audit trail.
+        status: the HTTP status of the refusal page.
+    """
+
+    def __init__(self, message: str, *, reason: str = "invalid", status: int = 400) -> None:
+        super().__init__(message)
+        self.reason = reason
+        self.status = status
 
 
 class LoginError(PlatformError):
@@ -49,6 +59,14 @@ class LaunchForbidden(LaunchError):
 
 class ServiceError(PlatformError):
     """A call to a platform's LTI Advantage service (token, NRPS, AGS) failed."""
+
+
+class RefusedURL(ServiceError):
+    """A platform handed Tandem a URL it does not fetch (see :func:`outbound.check_url`).
+
+    Nothing was sent; the message says why. Answered 400, not 502: the platform did not
+    fail, its URL was refused.
+    """
 
 
 class DeepLinkingError(PlatformError):

@@ -49,17 +49,17 @@ def start_login(session: Session, params: Mapping[str, str], launch_url: str) ->
         if not (params.get(name) or "").strip():
             raise LoginError("missing_parameter", f"the login request has no {name}", issuer=issuer)
     client_id = (params.get("client_id") or "").strip() or None
-    if client_id:
-        tenant = registry.find_tenant(session, issuer, client_id)
-    else:
-        tenants = registry.tenants_for_issuer(session, issuer)
-        if len(tenants) > 1:
-            raise LoginError(
-                "client_id_needed",
-                "this platform has several registrations: the login request must name client_id",
-                issuer=issuer,
-            )
-        tenant = tenants[0] if tenants else None
+    deployment_id = (params.get("lti_deployment_id") or "").strip() or None
+    tenants = registry.resolve_tenant(session, issuer, client_id, deployment_id)
+    if len(tenants) > 1:
+        raise LoginError(
+            "client_id_needed",
+            "this platform has several registrations in Tandem and the login request names "
+            "neither client_id nor a deployment of only one of them: add client_id (the "
+            "tool's client ID in the platform's settings) to the login request",
+            issuer=issuer,
+        )
+    tenant = tenants[0] if tenants else None
     if tenant is None or not tenant.auth_login_url:
         raise LoginError("unknown_platform", "this platform is not registered", issuer=issuer)
     state = secrets.token_urlsafe(32)

@@ -10,6 +10,7 @@ from urllib.parse import urlsplit
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
+import outbound
 from records import Deployment, Tenant
 
 from .errors import RegistrationError
@@ -31,9 +32,10 @@ class PlatformSettings:
 
 
 def _check_url(name: str, value: str) -> None:
-    parts = urlsplit(value)
-    if parts.scheme not in ("https", "http") or not parts.netloc:
-        raise RegistrationError(f"{name} {value!r} is not an http(s) URL")
+    try:
+        outbound.check_url(value)
+    except outbound.URLRefused as exc:
+        raise RegistrationError(f"{name}: {exc}", reason="url_refused") from exc
 
 
 def _slug_for(session: Session, settings: PlatformSettings) -> str:
@@ -47,11 +49,17 @@ def _slug_for(session: Session, settings: PlatformSettings) -> str:
     return slug
 
 
-def add_platform(session: Session, settings: PlatformSettings) -> Tenant:
+def add_platform(
+    session: Session, settings: PlatformSettings, *, restore_removed: bool = False
+) -> Tenant:
     """Register a platform as a new tenant with its deployments.
 
+    A tenant's identity never changes hands: the issuer and client id of an existing
+    tenant, active or removed, are taken. Only the operator restores a removed one
+    (``restore_removed``, from ``tandem platform add``); a dynamic registration never does.
+
     Raises:
-        RegistrationError: a URL is malformed, or the issuer and client id are taken.
+        RegistrationError: a URL is refused, or the issuer and client id are taken.
     """
     if not settings.issuer.strip() or not settings.client_id.strip():
         raise RegistrationError("issuer and client id must not be empty")
@@ -62,15 +70,19 @@ def add_platform(session: Session, settings: PlatformSettings) -> Tenant:
         ("key set URL", settings.key_set_url),
     ):
         _check_url(name, url)
-    existing = session.scalars(
-        select(Tenant).where(
-            Tenant.issuer == settings.issuer, Tenant.client_id == settings.client_id
-        )
-    ).first()
+    existing = find_registration(session, settings.issuer, settings.client_id)
     if existing is not None and existing.active:
         raise RegistrationError(
             f"issuer {settings.issuer!r} with client id {settings.client_id!r} is already "
-            "registered"
+            "registered",
+            reason="taken",
+        )
+    if existing is not None and not restore_removed:
+        raise RegistrationError(
+            f"issuer {settings.issuer!r} with client id {settings.client_id!r} belonged to a "
+            "removed platform and stays taken; only the operator can restore it "
+            "(tandem platform add)",
+            reason="removed_platform",
         )
     if existing is not None:
         # A removed registration comes back with its members and programmes.
@@ -109,6 +121,13 @@ def add_deployments(session: Session, tenant: Tenant, deployment_ids: Iterable[s
     session.flush()
 
 
+def find_registration(session: Session, issuer: str, client_id: str) -> Tenant | None:
+    """The tenant registered for ``issuer`` and ``client_id``, active or removed."""
+    return session.scalars(
+        select(Tenant).where(Tenant.issuer == issuer, Tenant.client_id == client_id)
+    ).first()
+
+
 def find_tenant(session: Session, issuer: str, client_id: str) -> Tenant | None:
     """The active tenant registered for ``issuer`` and ``client_id``, or ``None``."""
     return session.scalars(
@@ -118,14 +137,40 @@ def find_tenant(session: Session, issuer: str, client_id: str) -> Tenant | None:
     ).first()
 
 
-def tenants_for_issuer(session: Session, issuer: str) -> Sequence[Tenant]:
-    """Every active tenant with this issuer (one issuer may register many client ids)."""
-    return session.scalars(
-        select(Tenant)
-        .where(Tenant.issuer == issuer, Tenant.active.is_(True))
-        .order_by(Tenant.id)
-        .limit(2)
-    ).all()
+def tenants_for_issuer(
+    session: Session, issuer: str, deployment_id: str | None = None
+) -> Sequence[Tenant]:
+    """Up to two active tenants with this issuer (one issuer may register many client ids).
+
+    With ``deployment_id``, only those that have that deployment.
+    """
+    query = select(Tenant).where(Tenant.issuer == issuer, Tenant.active.is_(True))
+    if deployment_id:
+        query = query.where(
+            Tenant.id.in_(
+                select(Deployment.tenant_id).where(Deployment.deployment_id == deployment_id)
+            )
+        )
+    return session.scalars(query.order_by(Tenant.id).limit(2)).all()
+
+
+def resolve_tenant(
+    session: Session, issuer: str, client_id: str | None, deployment_id: str | None = None
+) -> Sequence[Tenant]:
+    """The active tenants a message from ``issuer`` may be for: the one answer, or two.
+
+    The one rule for finding a registration (login and launch both use it): the client id
+    when the platform names it; otherwise the issuer's only active registration; otherwise
+    the one that has the named deployment. More than one left means the platform must
+    name its client id; an empty answer means it is not registered.
+    """
+    if client_id:
+        tenant = find_tenant(session, issuer, client_id)
+        return [tenant] if tenant is not None else []
+    tenants = tenants_for_issuer(session, issuer)
+    if len(tenants) > 1 and deployment_id:
+        return tenants_for_issuer(session, issuer, deployment_id)
+    return tenants
 
 
 def has_deployment(session: Session, tenant_id: int, deployment_id: str) -> bool:

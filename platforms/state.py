@@ -11,11 +11,13 @@ LOGIN_STATE = "lti.state"
 LAUNCH_DATA = "lti.launch"
 ACCESS_TOKEN = "lti.access_token"
 ROSTER_SYNCED = "lti.nrps_synced"
+REGISTRATION_INVITE = "lti.registration_invite"
 
 __all__ = [
     "ACCESS_TOKEN",
     "LAUNCH_DATA",
     "LOGIN_STATE",
+    "REGISTRATION_INVITE",
     "ROSTER_SYNCED",
     "add_value",
     "get_value",

@@ -33,11 +33,11 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
     def check_iss_has_many_clients(self, iss: str) -> bool:
         return True
 
-    def find_tenant(self, iss: str, client_id: str | None) -> Tenant | None:
-        """The tenant for ``iss`` and ``client_id``; without a client id, the issuer's only one."""
-        if client_id:
-            return registry.find_tenant(self.session, iss, client_id)
-        tenants = registry.tenants_for_issuer(self.session, iss)
+    def find_tenant(
+        self, iss: str, client_id: str | None, deployment_id: str | None = None
+    ) -> Tenant | None:
+        """The one tenant :func:`registry.resolve_tenant` finds, or ``None``."""
+        tenants = registry.resolve_tenant(self.session, iss, client_id, deployment_id)
         return tenants[0] if len(tenants) == 1 else None
 
     def registration_for(self, tenant: Tenant) -> Registration:
@@ -69,7 +69,7 @@ class DatabaseToolConf(ToolConfAbstract[Any]):
         return self.registration_for(tenant)
 
     def find_deployment(self, iss: str, deployment_id: str) -> LtiDeployment | None:
-        tenant = self.find_tenant(iss, None)
+        tenant = self.find_tenant(iss, None, deployment_id)
         return self._deployment(tenant, deployment_id)
 
     def find_deployment_by_params(

@@ -16,6 +16,8 @@ import requests
 from authlib.common.errors import AuthlibBaseError
 from authlib.integrations.requests_client import OAuth2Session
 
+import outbound
+
 from .errors import CodeRefused, PortalConfigError, ProviderError
 
 TIMEOUT_SECONDS = 10
@@ -57,11 +59,16 @@ class ProviderMetadata:
 
 
 def check_provider_url(url: str, what: str) -> str:
-    """``url`` if it is https (or http on loopback, for local portals and tests).
+    """``url`` if :func:`outbound.check_url` passes it and it is https (or, under the
+    development switch, http on loopback, for local portals and tests).
 
     Raises:
         PortalConfigError: it is not.
     """
+    try:
+        outbound.check_url(url)
+    except outbound.URLRefused as exc:
+        raise PortalConfigError(f"{what}: {exc}", reason="bad_url") from exc
     parts = urlsplit(url)
     loopback = parts.hostname in ("127.0.0.1", "localhost", "::1")
     if not parts.hostname or not (parts.scheme == "https" or (parts.scheme == "http" and loopback)):
@@ -74,10 +81,13 @@ def check_provider_url(url: str, what: str) -> str:
 
 def _get_json(url: str, what: str) -> Any:
     try:
-        with requests.Session() as http:
+        # Checked, pinned to the checked address, no redirect followed.
+        with outbound.outbound_session() as http:
             response = http.get(
                 url, timeout=TIMEOUT_SECONDS, headers={"Accept": "application/json"}
             )
+    except outbound.URLRefused as exc:
+        raise ProviderError(f"the {what}: {exc}", reason="bad_url") from exc
     except requests.RequestException as exc:
         raise ProviderError(
             f"cannot fetch the {what} at {url}: {type(exc).__name__}", reason="unreachable"
@@ -183,6 +193,7 @@ def exchange_code(
         CodeRefused: the provider refused the code (used, expired, forged).
         ProviderError: the provider could not be reached or answered nonsense.
     """
+    check_provider_url(metadata.token_endpoint, "token_endpoint")
     try:
         with OAuth2Session(
             client_id,

@@ -6,6 +6,7 @@ Database fixtures run each test once per backend: SQLite always, PostgreSQL when
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,9 +19,15 @@ from sqlalchemy.orm import Session
 
 from lti_tool.app import create_app
 from lti_tool.cli import main
+from outbound import INSECURE_SWITCH
 from records import Database
 from tests.support import databases
 from tests.support.browser import live_server
+
+# The suite's platforms, portal provider, directories and SMTP server listen on loopback
+# over plain http: the development switch lets Tandem reach them. Tests that prove the
+# production refusals turn it off with the ``production_urls`` fixture.
+os.environ[INSECURE_SWITCH] = "1"
 
 TEST_SECRET_KEY = "test-secret-key-0123456789abcdef0123456789"
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
@@ -117,6 +124,38 @@ def cli(app_config: dict) -> Callable[[list[str]], Result]:
         return CliRunner().invoke(main, args, env=env)
 
     return invoke
+
+
+@pytest.fixture
+def production_urls(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Turn the development switch off: outbound URLs are checked as in production."""
+    monkeypatch.delenv(INSECURE_SWITCH)
+
+
+# A public address (example.com's) that test names resolve to under ``public_dns``.
+PUBLIC_ADDRESS = "93.184.215.14"
+
+
+@pytest.fixture
+def public_dns(production_urls: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Production URL checks, with every test host name resolving to a public address.
+
+    The names of the mocked platforms (``moodle.example.edu``, ...) resolve nowhere; here
+    they resolve to :data:`PUBLIC_ADDRESS`, and address literals to themselves, so that
+    the check's address rules run as in production. ``responses`` answers before any
+    connection is made.
+    """
+    import ipaddress
+
+    import outbound.urls
+
+    def resolve(host: str, port: int) -> list[str]:
+        try:
+            return [str(ipaddress.ip_address(host))]
+        except ValueError:
+            return [PUBLIC_ADDRESS]
+
+    monkeypatch.setattr(outbound.urls, "resolve", resolve)
 
 
 @pytest.fixture

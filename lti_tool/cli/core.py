@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 from pathlib import Path
 
 import click
 from sqlalchemy.exc import SQLAlchemyError
 
+import outbound
 import records
 from programmes import seed_demo
 from records import ConfigurationError, DecryptionError, migrate
@@ -124,6 +126,8 @@ def _demo_settings(folder: Path) -> dict[str, str]:
 @click.option("--no-serve", is_flag=True, help="Set up the demo database, then exit.")
 def demo(host: str, port: int, no_serve: bool) -> None:
     """Start Tandem on SQLite with a demo programme (development only)."""
+    # The Demo LMS and any local Moodle answer over plain http on loopback: development.
+    os.environ[outbound.INSECURE_SWITCH] = "1"
     folder = tandem_config.instance_path()
     folder.mkdir(parents=True, exist_ok=True)
     url = f"sqlite:///{folder / 'tandem-demo.sqlite3'}"

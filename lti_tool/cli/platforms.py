@@ -1,8 +1,12 @@
-"""``tandem platform add|list|remove`` and ``tandem keys rotate``."""
+"""``tandem platform add|list|remove|invite`` and ``tandem keys rotate``."""
 
 from __future__ import annotations
 
+import re
+from datetime import timedelta
+
 import click
+from flask import url_for
 
 import platforms
 from platforms import PlatformSettings, RegistrationError
@@ -39,7 +43,11 @@ def platform_add(
     key_set_url: str,
     name: str | None,
 ) -> None:
-    """Register a platform: one issuer and client id, with its deployments."""
+    """Register a platform: one issuer and client id, with its deployments.
+
+    A removed platform's issuer and client id can only come back this way (restored with
+    its members and programmes); dynamic registration never restores one.
+    """
     app = build_app()
     settings = PlatformSettings(
         issuer=issuer.strip(),
@@ -52,13 +60,13 @@ def platform_add(
     )
     try:
         with app_transaction(app) as session:
-            tenant = platforms.add_platform(session, settings)
+            restored = platforms.find_registration(session, settings.issuer, settings.client_id)
+            tenant = platforms.add_platform(session, settings, restore_removed=True)
             slug, count = tenant.slug, len(tenant.deployments)
     except RegistrationError as exc:
         fail(str(exc))
-    click.echo(
-        f"registered {issuer} (client id {client_id}) as tenant {slug!r}, {count} deployment(s)"
-    )
+    verb = "restored removed" if restored is not None else "registered"
+    click.echo(f"{verb} {issuer} (client id {client_id}) as tenant {slug!r}, {count} deployment(s)")
 
 
 @platform.command("list")
@@ -95,6 +103,45 @@ def platform_remove(issuer: str, client_id: str) -> None:
     except RegistrationError as exc:
         fail(str(exc))
     click.echo(f"removed {issuer} (client id {client_id}); tenant {slug!r} kept, inactive")
+
+
+_DURATION = re.compile(r"^(\d+)([dhm])$")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+def _duration(value: str) -> timedelta:
+    match = _DURATION.match(value.strip().lower())
+    if match is None:
+        raise click.BadParameter("give a number and d, h or m, e.g. 7d or 12h")
+    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
+
+
+@platform.command("invite")
+@click.option("--name", default=None, help="A name to show for the platform it registers.")
+@click.option(
+    "--expires", default="7d", show_default=True, help="How long the link lives: 7d, 12h, 30m."
+)
+def platform_invite(name: str | None, expires: str) -> None:
+    """Print a single-use registration URL for an LMS's LTI Dynamic Registration.
+
+    Paste it into Moodle (Site administration > Plugins > External tool > Manage tools >
+    Tool URL) or Canvas (Developer Keys > LTI Registration). It works once, until it
+    expires; only its digest is stored.
+    """
+    lifetime = _duration(expires)
+    app = build_app()
+    base = (app.config.get("TANDEM_BASE_URL") or "").rstrip("/")
+    if not base:
+        fail("TANDEM_BASE_URL is not set: the invite must name the address LMSs reach Tandem at")
+    try:
+        with app_transaction(app) as session:
+            token = platforms.create_invite(session, name=name, lifetime=lifetime)
+    except ValueError as exc:
+        fail(str(exc))
+    with app.test_request_context():
+        path = url_for("lti.register", invite=token)
+    click.echo(f"{base}{path}")
+    click.echo(f"single use, valid for {expires}", err=True)
 
 
 @keys.command("rotate")

@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response
 
 import platforms
 import records
-from platforms import LaunchError, LoginError
+from platforms import LaunchError, LoginError, PlatformError
 from platforms.audit import record as audit
 
 from .. import auth, security
@@ -39,12 +39,12 @@ def _box() -> records.SecretBox:
     return current_app.extensions["tandem.secrets"]
 
 
-def _refuse(exc: LoginError | LaunchError, action: str) -> NoReturn:
+def _refuse(exc: PlatformError, action: str) -> NoReturn:
     """Undo everything the request wrote, keep one audit row, and re-raise for the page."""
     session = records.get_session()
     session.rollback()
     tenant_id = getattr(exc, "tenant_id", None)
-    detail = {"reason": exc.reason, "message": str(exc)}
+    detail = {"reason": getattr(exc, "reason", type(exc).__name__), "message": str(exc)}
     if isinstance(exc, LoginError):
         detail["issuer"] = exc.issuer
     audit(session, action, tenant_id=tenant_id, detail=detail, remote_addr=request.remote_addr)
@@ -234,18 +234,31 @@ def _tool_urls() -> platforms.ToolUrls:
     )
 
 
-@bp.get("/lti/register")
-def register() -> ResponseReturnValue:
-    """LTI Dynamic Registration: register with the platform, then ask it to close the frame."""
+@bp.get("/lti/register", defaults={"invite": None})
+@bp.get("/lti/register/<invite>")
+def register(invite: str | None) -> ResponseReturnValue:
+    """LTI Dynamic Registration by invitation: register, then ask the platform to close the frame.
+
+    The invite is the last path segment (``tandem platform invite`` prints the URL), so
+    it survives however a platform appends its own query parameters.
+    """
     openid_configuration = request.args.get("openid_configuration", "").strip()
     if not openid_configuration:
         abort(400, "Open this address from your LMS's LTI Dynamic Registration page.")
     platform_origin = platforms.origin_of(openid_configuration)
     security.allow_framing_by([platform_origin] if platform_origin else [])
     session = records.get_session()
-    tenant = platforms.register_dynamically(
-        session, openid_configuration, request.args.get("registration_token"), _tool_urls()
-    )
+    try:
+        tenant = platforms.register_dynamically(
+            session,
+            openid_configuration,
+            request.args.get("registration_token"),
+            _tool_urls(),
+            invite=invite,
+            open_registration=bool(current_app.config.get("TANDEM_OPEN_REGISTRATION")),
+        )
+    except PlatformError as exc:
+        _refuse(exc, "lti.registration_refused")
     audit(
         session,
         "lti.registered",

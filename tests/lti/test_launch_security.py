@@ -16,7 +16,10 @@ from .conftest import audit_actions, row_counts
 ADA = Person("user-1", "Ada", "Lovelace", "ada@example.edu")
 
 
-def assert_refused(app, response, *, status: int, reason: str, before: dict[str, int]) -> None:  # type: ignore[no-untyped-def]
+def assert_refused(  # type: ignore[no-untyped-def]
+    app, response, *, status: int, reason: str, before: dict[str, int],
+    action: str = "lti.launch_refused",
+) -> dict:  # fmt: skip
     assert response.status_code == status, response.get_data(as_text=True)
     text = response.get_data(as_text=True)
     assert "Traceback" not in text and ".py" not in text and "platforms/" not in text
@@ -26,8 +29,9 @@ def assert_refused(app, response, *, status: int, reason: str, before: dict[str,
     assert {k: v for k, v in after.items() if k != "audit_events"} == {
         k: v for k, v in before.items() if k != "audit_events"
     }
-    action, detail = audit_actions(app)[-1]
-    assert (action, detail["reason"]) == ("lti.launch_refused", reason)
+    last, detail = audit_actions(app)[-1]
+    assert (last, detail["reason"]) == (action, reason)
+    return detail
 
 
 def refuse(

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 
 import responses
 
+import records
 from tests.support.lti_platform import TestPlatform
 
 CONFIG_URL = "https://moodle.example.edu/mod/lti/openid-configuration.php"
@@ -37,6 +39,14 @@ def openid_configuration(issuer: str = "https://moodle.example.edu") -> dict:
     }
 
 
+def invite(app, name: str | None = None, lifetime: timedelta = timedelta(days=7)) -> str:  # type: ignore[no-untyped-def]
+    """The path of a fresh registration invite, as `tandem platform invite` prints it."""
+    from platforms import create_invite
+
+    with app.app_context(), records.get_database(app).transaction() as session:
+        return f"/lti/register/{create_invite(session, name=name, lifetime=lifetime)}"
+
+
 def mount_registration(mock: responses.RequestsMock, config: dict, seen: list) -> None:
     def config_callback(request):  # type: ignore[no-untyped-def]
         if request.headers.get("Authorization") != "Bearer reg-token":
@@ -58,7 +68,7 @@ def test_dynamic_registration_then_a_launch(app, client, mock_http) -> None:
     seen: list = []
     mount_registration(mock_http, openid_configuration(), seen)
     response = client.get(
-        f"/lti/register?openid_configuration={CONFIG_URL}&registration_token=reg-token"
+        f"{invite(app)}?openid_configuration={CONFIG_URL}&registration_token=reg-token"
     )
     assert response.status_code == 200, response.get_data(as_text=True)
     text = response.get_data(as_text=True)
@@ -87,12 +97,11 @@ def test_dynamic_registration_then_a_launch(app, client, mock_http) -> None:
 
 def test_registering_twice_adds_the_deployment_once(app, client, mock_http) -> None:
     mount_registration(mock_http, openid_configuration(), [])
-    url = f"/lti/register?openid_configuration={CONFIG_URL}&registration_token=reg-token"
-    assert client.get(url).status_code == 200
-    assert client.get(url).status_code == 200
+    query = f"?openid_configuration={CONFIG_URL}&registration_token=reg-token"
+    assert client.get(invite(app) + query).status_code == 200
+    assert client.get(invite(app) + query).status_code == 200
     from sqlalchemy import select
 
-    import records
     from records import Deployment, Tenant
 
     with app.app_context(), records.get_database(app).transaction() as session:
@@ -100,24 +109,24 @@ def test_registering_twice_adds_the_deployment_once(app, client, mock_http) -> N
         assert len(session.scalars(select(Deployment)).all()) == 1
 
 
-def test_configuration_for_another_issuer_is_refused(client, mock_http) -> None:
+def test_configuration_for_another_issuer_is_refused(app, client, mock_http) -> None:
     mount_registration(mock_http, openid_configuration("https://evil.example.net"), [])
     response = client.get(
-        f"/lti/register?openid_configuration={CONFIG_URL}&registration_token=reg-token"
+        f"{invite(app)}?openid_configuration={CONFIG_URL}&registration_token=reg-token"
     )
     assert response.status_code == 400
     assert "not served under" in response.get_data(as_text=True)
 
 
-def test_registration_needs_https_and_a_configuration(client) -> None:
+def test_registration_needs_https_and_a_configuration(app, client, production_urls) -> None:
     assert client.get("/lti/register").status_code == 400
-    response = client.get("/lti/register?openid_configuration=http://lms.local/config")
+    response = client.get(f"{invite(app)}?openid_configuration=http://lms.local/config")
     assert response.status_code == 400
 
 
-def test_platform_refusing_registration_is_a_502(client, mock_http) -> None:
+def test_platform_refusing_registration_is_a_502(app, client, mock_http) -> None:
     mount_registration(mock_http, openid_configuration(), [])
-    response = client.get(f"/lti/register?openid_configuration={CONFIG_URL}")  # no token
+    response = client.get(f"{invite(app)}?openid_configuration={CONFIG_URL}")  # no token
     assert response.status_code == 502
 
 

@@ -7,6 +7,7 @@ Fixtures live in ``tests/support/fixtures/<api>/`` and have the documented shape
 from __future__ import annotations
 
 import json
+import ssl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -41,8 +42,8 @@ Handler = Callable[[BaseHTTPRequestHandler], None]
 
 
 @contextmanager
-def loopback_server(handler: Handler) -> Iterator[str]:
-    """Serve ``handler`` on 127.0.0.1 in a thread; yield the base URL."""
+def loopback_server(handler: Handler, tls: ssl.SSLContext | None = None) -> Iterator[str]:
+    """Serve ``handler`` on 127.0.0.1 in a thread; yield the base URL (https with ``tls``)."""
 
     class _Handler(BaseHTTPRequestHandler):
         def do_GET(self) -> None:
@@ -55,11 +56,14 @@ def loopback_server(handler: Handler) -> Iterator[str]:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
     server.daemon_threads = True
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_address[1]}"
+        scheme = "https" if tls is not None else "http"
+        yield f"{scheme}://127.0.0.1:{server.server_address[1]}"
     finally:
         server.shutdown()
         server.server_close()
