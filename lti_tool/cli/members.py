@@ -13,7 +13,7 @@ from connectors.configs import resolve_tenant
 from members import export_member, list_members
 from programmes import ErasureResult, ProgrammeError
 
-from .base import app_transaction, build_app, fail, main
+from .base import DryRun, app_transaction, build_app, fail, main
 
 
 @main.group()
@@ -62,14 +62,6 @@ def member_export(member_id: int, tenant_slug: str | None) -> None:
     click.echo(json.dumps(exported, indent=2))
 
 
-class _DryRun(Exception):
-    """Carries a dry run's result out of the transaction, which then rolls back."""
-
-    def __init__(self, result: ErasureResult) -> None:
-        super().__init__()
-        self.result = result
-
-
 @member.command("erase")
 @click.argument("member_id", type=int, required=False)
 @click.option("--source", help="Find the member by an account instead: SOURCE:ID, e.g. moodle:42.")
@@ -101,8 +93,8 @@ def member_erase(
             member_id = found.id
             result = programmes.erase_member(session, tenant.id, found.id, operator=operator)
             if dry_run:
-                raise _DryRun(result)
-    except _DryRun as run:
+                raise DryRun(result)
+    except DryRun as run:
         _print_counts(run.result)
         click.echo(f"dry run: member {member_id} would be erased; nothing was changed")
         return

@@ -1,13 +1,15 @@
-"""``tandem tenant add|list|set``: tenants without an LMS, and each tenant's privacy policy."""
+"""``tandem tenant add|list|set``: tenants without an LMS, and each tenant's privacy policy;
+``tandem retention apply``: that policy carried out."""
 
 from __future__ import annotations
 
 import click
 
 import members
+from checkins import apply_retention
 from members import TenantError
 
-from .base import app_transaction, build_app, fail, main
+from .base import DryRun, app_transaction, build_app, fail, main
 
 
 @main.group()
@@ -96,3 +98,33 @@ def tenant_set(
         f"rows {now.audit_retain_months} months; privacy page names {now.association_name!r}, "
         f"contact {now.privacy_contact or '(none)'}"
     )
+
+
+@main.group()
+def retention() -> None:
+    """Delete what each tenant's retention settings say is kept no longer."""
+
+
+@retention.command("apply")
+@click.option("--tenant", "name", help="Only this tenant (slug or name); default: all.")
+@click.option("--dry-run", is_flag=True, help="Print what would go, by table; change nothing.")
+def retention_apply(name: str | None, dry_run: bool) -> None:
+    """Empty free text of pairs closed too long ago and delete old audit rows (nightly)."""
+    app = build_app()
+    try:
+        with app_transaction(app) as session:
+            tenant_id = members.find_tenant(session, name).id if name else None
+            counts = apply_retention(session, tenant_id=tenant_id)
+            if dry_run:
+                raise DryRun(counts)
+    except DryRun as run:
+        counts = run.result
+    except TenantError as exc:
+        fail(str(exc))
+    for table, n in sorted(counts.items()):
+        click.echo(f"{table:<20} {n:>6}")
+    total = sum(counts.values())
+    if dry_run:
+        click.echo(f"dry run: {total} row(s) would change; nothing was changed")
+    else:
+        click.echo(f"retention applied: {total} row(s) changed")
