@@ -13,6 +13,7 @@ from .tenants import (
     list_tenants,
     privacy_settings,
     set_tenant_settings,
+    tenant_privacy,
 )
 
 __all__ = [
@@ -36,4 +37,5 @@ __all__ = [
     "list_tenants",
     "privacy_settings",
     "set_tenant_settings",
+    "tenant_privacy",
 ]

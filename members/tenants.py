@@ -63,6 +63,18 @@ def privacy_settings(tenant: Tenant) -> PrivacySettings:
     )
 
 
+def tenant_privacy(session: Session, tenant_id: int) -> PrivacySettings:
+    """The privacy settings of the tenant with this id (the privacy page's figures).
+
+    Raises:
+        TenantError: no such tenant.
+    """
+    tenant = session.get(Tenant, tenant_id)
+    if tenant is None:
+        raise TenantError(f"no tenant {tenant_id}")
+    return privacy_settings(tenant)
+
+
 def slug_for(session: Session, name: str) -> str:
     """A free slug made from ``name`` (``acme-institute``, then ``acme-institute-2``)."""
     stem = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:48] or "tenant"

@@ -43,6 +43,7 @@ from .matchday import (
     set_locked,
     swap_mentors,
 )
+from .mydata import SECTIONS, DataSection, member_data
 from .pages import DraftBoard, MemberProgramme, PairView, draft_board, member_programme
 from .questionnaire import check_answers, parse_form, questions_for, time_zone_choices
 from .setup import (
@@ -59,10 +60,12 @@ from .templates import TEMPLATES
 __all__ = [
     "DEMO_TENANT_SLUG",
     "OBJECTIVES",
+    "SECTIONS",
     "TEMPLATES",
     "Actor",
     "AlreadyErasedError",
     "ConflictError",
+    "DataSection",
     "DraftBoard",
     "ErasureResult",
     "InvalidInputError",
@@ -90,6 +93,7 @@ __all__ = [
     "get_programme",
     "lapse_overdue_requests",
     "list_programmes",
+    "member_data",
     "member_programme",
     "note_request",
     "open_shortlists",
