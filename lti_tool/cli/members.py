@@ -10,7 +10,7 @@ import click
 import programmes
 from connectors import ConnectorError
 from connectors.configs import resolve_tenant
-from members import export_member, list_members
+from members import list_members
 from programmes import ErasureResult, ProgrammeError
 
 from .base import DryRun, app_transaction, build_app, fail, main
@@ -49,15 +49,17 @@ def member_list(tenant_slug: str | None, as_json: bool, active: bool) -> None:
 @click.argument("member_id", type=int)
 @click.option("--tenant", "tenant_slug", help="Tenant slug (needed if several).")
 def member_export(member_id: int, tenant_slug: str | None) -> None:
-    """Print one member as JSON: identities, enrolments, learning records, programmes."""
+    """Print everything Tandem holds about one member as JSON (what their My data page
+    downloads): profile, identities, courses, learning, programmes, pairs, meetings, notes,
+    surveys, flags, erasure requests."""
     app = build_app()
     try:
         with app_transaction(app) as session:
             tenant = resolve_tenant(session, tenant_slug)
-            exported = export_member(session, tenant.id, member_id)
+            exported = programmes.member_data(session, tenant.id, member_id)
     except ConnectorError as exc:
         fail(str(exc))
-    if exported is None:
+    except programmes.NotFoundError:
         fail(f"no member {member_id} in tenant {tenant.slug}")
     click.echo(json.dumps(exported, indent=2))
 

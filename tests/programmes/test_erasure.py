@@ -15,7 +15,13 @@ from checkins.dashboard import programme_dashboard
 from checkins.export import evaluation_csv
 from checkins.overview import member_page
 from members import PersonRecord, export_member, link_member
-from programmes import AlreadyErasedError, NotFoundError, erase_member, find_member
+from programmes import (
+    AlreadyErasedError,
+    NotFoundError,
+    erase_member,
+    find_member,
+    member_data,
+)
 from programmes.erasure import END_REASON
 from records import (
     Agreement,
@@ -207,8 +213,17 @@ def test_erasure_leaves_no_trace_in_any_table_or_export(session: Session) -> Non
 
     leaks = {t: traces_in(r) for t, rows in cells(session).items() for r in rows if traces_in(r)}
     assert leaks == {}
+    partner_id = session.scalars(
+        select(Participant.member_id).where(
+            Participant.member_id != person.id, Participant.programme_id == last_year.id
+        )
+    ).one()
+    partner_data = member_data(session, tenant_id, partner_id)
+    assert partner_data["pairs"][0]["partner"] == "a former member"
     for export in (
         json.dumps(export_member(session, tenant_id, person.id)),
+        json.dumps(member_data(session, tenant_id, person.id)),
+        json.dumps(partner_data),
         evaluation_csv(session, tenant_id, world.programme.id, anonymise=False),
         evaluation_csv(session, tenant_id, last_year.id, anonymise=False),
     ):
