@@ -283,7 +283,11 @@ def erase_member(
             # "early: <their words>" keeps its outcome for the figures, not the words.
             match.end_reason = match.end_reason.split(":", 1)[0] + ": " + ERASED
     for participant in participants:
-        if participant.status == "enrolled":
+        # Out of every pool still open (no match day or mentee choice picks a former
+        # member); a closed programme's rows keep their status, so its figures stay.
+        programme = session.get(Programme, participant.programme_id)
+        still_open = programme is not None and programme.status != "closed"
+        if still_open and participant.status != "withdrawn":
             participant.status, participant.withdrawn_at = "withdrawn", now
         participant.answers = {}
     count("participants", len(participants))

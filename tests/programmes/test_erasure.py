@@ -325,3 +325,16 @@ def test_a_member_with_nothing_but_a_name_is_erased_too(session: Session) -> Non
     session.commit()
     result = erase_member(session, world.tenant.id, lone.id, operator="ops")
     assert result.counts == {"members": 1} and result.ended_matches == ()
+
+
+def test_an_erased_mentor_leaves_every_open_pool(session: Session) -> None:
+    world = make_world(session, n_pairs=1)
+    mentor = world.pair.mentor_participant
+    session.commit()
+    erase_member(session, world.tenant.id, world.pair.mentor.id, operator="ops")
+    session.commit()
+    session.refresh(mentor)
+    session.refresh(world.pair.mentee_participant)
+    # The freed place is not offered again by a former member; the mentee is back in the pool.
+    assert mentor.status == "withdrawn" and mentor.slots_taken == 0 and mentor.answers == {}
+    assert world.pair.mentee_participant.status == "enrolled"
