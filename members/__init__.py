@@ -13,6 +13,7 @@ from .tenants import (
     list_tenants,
     privacy_settings,
     set_tenant_settings,
+    slug_for,
     tenant_privacy,
 )
 
@@ -37,5 +38,6 @@ __all__ = [
     "list_tenants",
     "privacy_settings",
     "set_tenant_settings",
+    "slug_for",
     "tenant_privacy",
 ]

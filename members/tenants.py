@@ -75,9 +75,9 @@ def tenant_privacy(session: Session, tenant_id: int) -> PrivacySettings:
     return privacy_settings(tenant)
 
 
-def slug_for(session: Session, name: str) -> str:
+def slug_for(session: Session, name: str, *, fallback: str = "tenant") -> str:
     """A free slug made from ``name`` (``acme-institute``, then ``acme-institute-2``)."""
-    stem = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:48] or "tenant"
+    stem = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:48] or fallback
     taken = set(session.scalars(select(Tenant.slug).where(Tenant.slug.like(f"{stem}%"))).all())
     slug, number = stem, 1
     while slug in taken:
