@@ -86,7 +86,7 @@ def member_erase(
     Running pairs end first and the coordinator is told; partners then see "a former
     member", programme figures keep their counts, the evaluation keeps anonymous rows.
     """
-    operator = operator or f"command line ({getpass.getuser()})"
+    operator = operator or _login_name()
     app = build_app()
     try:
         with app_transaction(app) as session:
@@ -110,6 +110,13 @@ def member_erase(
     ended = f"; ended pair(s) {', '.join(map(str, result.ended_matches))} and told the " \
         "coordinator" if result.ended_matches else ""  # fmt: skip
     click.echo(f"erased member {member_id}{ended}")
+
+
+def _login_name() -> str:
+    try:
+        return f"command line ({getpass.getuser()})"
+    except (OSError, KeyError):  # no login name in some containers
+        return "command line"
 
 
 def _print_counts(result: ErasureResult) -> None:

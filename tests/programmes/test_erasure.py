@@ -338,3 +338,21 @@ def test_an_erased_mentor_leaves_every_open_pool(session: Session) -> None:
     # The freed place is not offered again by a former member; the mentee is back in the pool.
     assert mentor.status == "withdrawn" and mentor.slots_taken == 0 and mentor.answers == {}
     assert world.pair.mentee_participant.status == "enrolled"
+
+
+def test_erasure_is_all_or_nothing(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A failure at the last step (the audit row) leaves every table as it was."""
+    import programmes.erasure as erasure
+
+    world, person, _ = seed(session)
+    session.commit()
+    before = cells(session)
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(erasure, "record_event", broken)
+    with pytest.raises(RuntimeError, match="disk full"):
+        erase_member(session, world.tenant.id, person.id, operator="ops")
+    session.rollback()
+    assert cells(session) == before
