@@ -95,7 +95,7 @@ def parse_source(value: str) -> tuple[str, str]:
     return source.strip(), external_id.strip()
 
 
-def find_member(
+def find_member_to_erase(
     session: Session, tenant_id: int, *, member_id: int | None = None, source: str | None = None
 ) -> Member:
     """The tenant's member with this id, or with this ``SOURCE:ID`` identity.
@@ -451,7 +451,7 @@ def request_erasure(session: Session, tenant_id: int, member_id: int) -> Erasure
         NotFoundError: no such member in this tenant.
         AlreadyErasedError: the member was erased already.
     """
-    member = find_member(session, tenant_id, member_id=member_id)
+    member = find_member_to_erase(session, tenant_id, member_id=member_id)
     if member.erased_at is not None:
         raise AlreadyErasedError("this member's data was erased already")
     pending = session.scalars(

@@ -91,7 +91,9 @@ def member_erase(
     try:
         with app_transaction(app) as session:
             tenant = resolve_tenant(session, tenant_slug)
-            found = programmes.find_member(session, tenant.id, member_id=member_id, source=source)
+            found = programmes.find_member_to_erase(
+                session, tenant.id, member_id=member_id, source=source
+            )
             member_id = found.id
             result = programmes.erase_member(session, tenant.id, found.id, operator=operator)
             if dry_run:
