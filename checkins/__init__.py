@@ -50,6 +50,7 @@ from .ics import meeting_invite
 from .pairs import PairSide, get_programme, pair_side
 from .pairstats import recount_pairs
 from .progress import MAX_SCORE, ProgressPoster, progress_score
+from .retention import apply_retention
 from .settings import DEFAULT_THEMES, prompt_for, settings_of
 from .surveys import (
     SURVEY_QUESTIONS,
@@ -86,6 +87,7 @@ __all__ = [
     "ReminderError",
     "SurveyAnswer",
     "answer_survey",
+    "apply_retention",
     "close_pair",
     "end_outcome",
     "excluded_pairs",

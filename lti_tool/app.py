@@ -61,7 +61,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(portal_views.bp)
     from .views import checkins as checkin_views
     from .views import dashboard as dashboard_views
+    from .views import privacy as privacy_views
 
     app.register_blueprint(checkin_views.bp)
     app.register_blueprint(dashboard_views.bp)
+    app.register_blueprint(privacy_views.bp)
     return app

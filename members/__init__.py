@@ -1,20 +1,43 @@
 """Members and their identities: one linking rule set for launches, syncs and portals."""
 
 from .batch import BatchLink, find_members, link_members
+from .errors import MembersError, TenantError
 from .export import export_member, list_members
 from .linking import LinkResult, apply_profile, find_member, link_member
 from .records import SYSTEM_USERNAMES, PersonRecord
+from .tenants import (
+    PrivacySettings,
+    TenantSummary,
+    add_tenant,
+    find_tenant,
+    list_tenants,
+    privacy_settings,
+    set_tenant_settings,
+    slug_for,
+    tenant_privacy,
+)
 
 __all__ = [
     "SYSTEM_USERNAMES",
     "BatchLink",
     "LinkResult",
+    "MembersError",
     "PersonRecord",
+    "PrivacySettings",
+    "TenantError",
+    "TenantSummary",
+    "add_tenant",
     "apply_profile",
     "export_member",
     "find_member",
     "find_members",
+    "find_tenant",
     "link_member",
     "link_members",
     "list_members",
+    "list_tenants",
+    "privacy_settings",
+    "set_tenant_settings",
+    "slug_for",
+    "tenant_privacy",
 ]

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -11,6 +10,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 import outbound
+from members import slug_for
 from records import Deployment, Tenant
 
 from .errors import RegistrationError
@@ -40,13 +40,7 @@ def _check_url(name: str, value: str) -> None:
 
 def _slug_for(session: Session, settings: PlatformSettings) -> str:
     base = settings.name or urlsplit(settings.issuer).netloc or settings.issuer
-    stem = re.sub(r"[^a-z0-9]+", "-", base.lower()).strip("-")[:48] or "platform"
-    taken = set(session.scalars(select(Tenant.slug).where(Tenant.slug.like(f"{stem}%"))).all())
-    slug, number = stem, 1
-    while slug in taken:
-        number += 1
-        slug = f"{stem}-{number}"
-    return slug
+    return slug_for(session, base, fallback="platform")
 
 
 def add_platform(

@@ -15,6 +15,17 @@ from .choice import (
 from .decisions import respond
 from .demo_data import DEMO_TENANT_SLUG, demo_overview, seed_demo
 from .enrolment import enrol, roles_for, update_answers, withdraw
+from .erasure import (
+    AlreadyErasedError,
+    ErasureResult,
+    PendingRequest,
+    carry_out_request,
+    erase_member,
+    find_member_to_erase,
+    note_request,
+    pending_requests,
+    request_erasure,
+)
 from .errors import (
     ConflictError,
     InvalidInputError,
@@ -32,6 +43,7 @@ from .matchday import (
     set_locked,
     swap_mentors,
 )
+from .mydata import SECTIONS, DataSection, member_data
 from .pages import DraftBoard, MemberProgramme, PairView, draft_board, member_programme
 from .questionnaire import check_answers, parse_form, questions_for, time_zone_choices
 from .setup import (
@@ -48,20 +60,26 @@ from .templates import TEMPLATES
 __all__ = [
     "DEMO_TENANT_SLUG",
     "OBJECTIVES",
+    "SECTIONS",
     "TEMPLATES",
     "Actor",
+    "AlreadyErasedError",
     "ConflictError",
+    "DataSection",
     "DraftBoard",
+    "ErasureResult",
     "InvalidInputError",
     "MemberProgramme",
     "MentorProfile",
     "NotFoundError",
     "PairView",
+    "PendingRequest",
     "PermissionDeniedError",
     "ProgrammeError",
     "ProgrammeInput",
     "RunSummary",
     "assign_pair",
+    "carry_out_request",
     "check_answers",
     "coordinated_programme",
     "copy_programme",
@@ -70,17 +88,23 @@ __all__ = [
     "demo_overview",
     "draft_board",
     "enrol",
+    "erase_member",
+    "find_member_to_erase",
     "get_programme",
     "lapse_overdue_requests",
     "list_programmes",
+    "member_data",
     "member_programme",
+    "note_request",
     "open_shortlists",
     "operator_actor",
     "parse_form",
+    "pending_requests",
     "publish",
     "questions_for",
     "ranked_mentors",
     "remove_pair",
+    "request_erasure",
     "request_mentor",
     "respond",
     "roles_for",

@@ -8,7 +8,7 @@ from .audit import record_event
 from .base import Base, UTCDateTime, utcnow
 from .db import Database, get_database, get_session, init_app, make_engine, parse_database_url
 from .errors import ConfigurationError, DecryptionError, EncryptionKeyError, RecordsError
-from .people import Course, Enrolment, Identity, LearningRecord, Member
+from .people import ERASED_NAME, Course, Enrolment, Identity, LearningRecord, Member
 from .portals import Portal
 from .programmes import Match, Participant, Programme
 from .relationships import (
@@ -17,6 +17,7 @@ from .relationships import (
     AuditEvent,
     CheckIn,
     CheckinDay,
+    ErasureRequest,
     SurveyResponse,
     SurveyTally,
 )
@@ -26,6 +27,7 @@ from .sync_state import ConnectorConfig, SyncRun
 from .tenancy import Deployment, ExpiringValue, Tenant, ToolKey
 
 __all__ = [
+    "ERASED_NAME",
     "Agreement",
     "Alert",
     "AuditEvent",
@@ -40,6 +42,7 @@ __all__ = [
     "Deployment",
     "EncryptionKeyError",
     "Enrolment",
+    "ErasureRequest",
     "ExpiringValue",
     "Identity",
     "LearningRecord",

@@ -13,6 +13,8 @@ from .mixins import TenantOwned, Timestamped, same_tenant_fk, tenant_key
 
 # Where an identity came from. `portal:<name>` is used for member-portal sign-ins.
 IDENTITY_SOURCES = ("lti", "moodle", "canvas", "directory", "csv", "email", "portal")
+# What partners, coordinators and exports see in place of an erased member's name.
+ERASED_NAME = "a former member"
 
 
 class Member(TenantOwned, Timestamped, Base):
@@ -46,10 +48,15 @@ class Member(TenantOwned, Timestamped, Base):
     active: Mapped[bool] = mapped_column(default=True)
     deactivated_at: Mapped[datetime | None]
     profile: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # Set when the person's data was erased: the row stays (a partner's history, the
+    # programme's counts point at it) with every personal field emptied.
+    erased_at: Mapped[datetime | None]
 
     @property
     def name(self) -> str:
-        """The best available name to show."""
+        """The best available name to show ("a former member" once erased)."""
+        if self.erased_at is not None:
+            return ERASED_NAME
         return (
             self.display_name
             or f"{self.given_name} {self.family_name}".strip()

@@ -12,7 +12,17 @@ from .base import Base, utcnow
 from .mixins import TenantOwned, Timestamped, same_tenant_fk
 
 SURVEYS = ("enrolment", "day30", "midpoint", "close", "end")
-ALERT_KINDS = ("quiet_pair", "at_risk", "unanswered_survey", "capacity", "member_flag")
+# member_erased: a pair ended because one side's data was erased (the partner's
+# coordinator is told).
+ALERT_KINDS = (
+    "quiet_pair",
+    "at_risk",
+    "unanswered_survey",
+    "capacity",
+    "member_flag",
+    "member_erased",
+)
+ERASURE_REQUEST_STATUSES = ("pending", "done")
 
 
 class Agreement(TenantOwned, Timestamped, Base):
@@ -191,3 +201,38 @@ class AuditEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     remote_addr: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+
+
+class ErasureRequest(TenantOwned, Base):
+    """A member's request to erase their mentoring data, until an operator carries it out.
+
+    Coordinators see pending requests and may add a note; they cannot block one. Once
+    done, the row keeps only ids and dates (the note is emptied with the member's data).
+    """
+
+    __tablename__ = "erasure_requests"
+    __table_args__ = (
+        same_tenant_fk("member_id", "members"),
+        same_tenant_fk("noted_by_member_id", "members", ondelete=None),
+        CheckConstraint(
+            "status IN (" + ", ".join(f"'{s}'" for s in ERASURE_REQUEST_STATUSES) + ")",
+            name="status",
+        ),
+        # One open request per member: asking twice changes nothing.
+        Index(
+            "uq_erasure_requests_pending_once",
+            "tenant_id",
+            "member_id",
+            unique=True,
+            sqlite_where=text("status = 'pending'"),
+            postgresql_where=text("status = 'pending'"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    requested_at: Mapped[datetime] = mapped_column(default=utcnow)
+    coordinator_note: Mapped[str] = mapped_column(Text, default="")
+    noted_by_member_id: Mapped[int | None]
+    done_at: Mapped[datetime | None]

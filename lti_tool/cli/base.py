@@ -42,3 +42,11 @@ def app_transaction(app: Flask) -> Iterator[Session]:
     """An app context and one database transaction, for a command's work."""
     with app.app_context(), records.get_database(app).transaction() as session:
         yield session
+
+
+class DryRun(Exception):
+    """Raised inside :func:`app_transaction` to roll a dry run back, carrying its result."""
+
+    def __init__(self, result: Any) -> None:
+        super().__init__()
+        self.result = result

@@ -6,6 +6,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 import checkins
+import programmes
 import records
 from checkins.dashboard import programme_dashboard
 from checkins.export import evaluation_csv
@@ -26,8 +27,13 @@ def _me() -> auth.CurrentMember:
 def show(programme_id: int) -> ResponseReturnValue:
     """Figures, this cohort beside the previous one, quiet and at-risk pairs, charts."""
     me = _me()
-    board = programme_dashboard(records.get_session(), me.tenant_id, programme_id)
-    return render_template("checkins/dashboard.html", board=board, csrf_token=auth.csrf_token())
+    session = records.get_session()
+    board = programme_dashboard(session, me.tenant_id, programme_id)
+    # Members of this programme who asked for erasure: the coordinator may add a note,
+    # never block; an institution administrator may carry the request out.
+    erasures = programmes.pending_requests(session, me.tenant_id, programme_id=programme_id)
+    return render_template("checkins/dashboard.html", board=board, csrf_token=auth.csrf_token(),
+                           erasures=erasures, institution_admin=me.institution_admin)  # fmt: skip
 
 
 @bp.get("/<int:programme_id>/evaluation.csv")
@@ -73,3 +79,39 @@ def resolve(programme_id: int, alert_id: int) -> ResponseReturnValue:
         session.rollback()
         flash(str(exc), "error")
     return redirect(url_for("dashboard.show", programme_id=programme_id), 303)
+
+
+def _actor() -> programmes.Actor:
+    me = _me()
+    return programmes.Actor(
+        tenant_id=me.tenant_id,
+        member_id=me.member_id,
+        coordinator=True,
+        institution_admin=me.institution_admin,
+        course_id=me.course_id,
+    )
+
+
+@bp.post("/<int:programme_id>/erasure-requests/<int:request_id>/note")
+@auth.coordinator_required
+def note_erasure(programme_id: int, request_id: int) -> ResponseReturnValue:
+    """Add a note for the operator to a member's erasure request (it cannot stop it)."""
+    auth.check_csrf(request.form.get("csrf_token"))
+    session = records.get_session()
+    programmes.note_request(session, _actor(), programme_id, request_id,
+                            request.form.get("note", ""))  # fmt: skip
+    session.commit()
+    flash("Your note is on the request.")
+    return redirect(url_for("dashboard.show", programme_id=programme_id) + "#erasures", 303)
+
+
+@bp.post("/<int:programme_id>/erasure-requests/<int:request_id>/erase")
+@auth.coordinator_required
+def erase(programme_id: int, request_id: int) -> ResponseReturnValue:
+    """Carry out an erasure request (institution administrators only)."""
+    auth.check_csrf(request.form.get("csrf_token"))
+    session = records.get_session()
+    programmes.carry_out_request(session, _actor(), programme_id, request_id)
+    session.commit()
+    flash("The member's data is erased.")
+    return redirect(url_for("dashboard.show", programme_id=programme_id) + "#erasures", 303)
