@@ -12,6 +12,7 @@ from .choice import (
     ranked_mentors,
     request_mentor,
 )
+from .coordination import evaluation_csv, programme_dashboard, rematch_pair, resolve_alert
 from .decisions import respond
 from .demo_data import DEMO_TENANT_SLUG, demo_overview, seed_demo
 from .enrolment import enrol, roles_for, update_answers, withdraw
@@ -19,6 +20,7 @@ from .errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
+    OutOfScopeError,
     PermissionDeniedError,
     ProgrammeError,
 )
@@ -56,6 +58,7 @@ __all__ = [
     "MemberProgramme",
     "MentorProfile",
     "NotFoundError",
+    "OutOfScopeError",
     "PairView",
     "PermissionDeniedError",
     "ProgrammeError",
@@ -70,6 +73,7 @@ __all__ = [
     "demo_overview",
     "draft_board",
     "enrol",
+    "evaluation_csv",
     "get_programme",
     "lapse_overdue_requests",
     "list_programmes",
@@ -77,11 +81,14 @@ __all__ = [
     "open_shortlists",
     "operator_actor",
     "parse_form",
+    "programme_dashboard",
     "publish",
     "questions_for",
     "ranked_mentors",
+    "rematch_pair",
     "remove_pair",
     "request_mentor",
+    "resolve_alert",
     "respond",
     "roles_for",
     "run_matching",

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from records import Match, Member, Participant, Programme
 
-from .errors import NotFoundError, PermissionDeniedError
+from .errors import NotFoundError, OutOfScopeError, PermissionDeniedError
 
 
 @dataclass(frozen=True)
@@ -47,7 +47,16 @@ def operator_actor(session: Session, programme_id: int) -> Actor:
 
 
 def get_programme(session: Session, actor: Actor, programme_id: int) -> Programme:
-    """The programme, if it is in the actor's tenant and visible to them."""
+    """The programme, if it is in the actor's tenant and visible to them.
+
+    The one rule of who may see a programme: every page and command that names a
+    programme (set-up, match day, the dashboard, the export, alerts, re-match,
+    enrolment) loads it through here.
+
+    Raises:
+        NotFoundError: no such programme in the tenant.
+        OutOfScopeError: it is another course's than the coordinator's.
+    """
     programme = session.scalars(
         select(Programme).where(
             Programme.id == programme_id, Programme.tenant_id == actor.tenant_id
@@ -62,7 +71,7 @@ def get_programme(session: Session, actor: Actor, programme_id: int) -> Programm
         and actor.course_id is not None
         and programme.course_id != actor.course_id
     ):
-        raise NotFoundError("No such programme in this course.")
+        raise OutOfScopeError("No such programme in this course.", programme.id)
     return programme
 
 

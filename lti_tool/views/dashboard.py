@@ -1,4 +1,8 @@
-"""The coordinator's programme dashboard, evaluation export, re-match and alerts."""
+"""The coordinator's programme dashboard, evaluation export, re-match and alerts.
+
+Each view loads the programme through :mod:`programmes` (the one course-scoped access
+rule set-up and match day use), which checks the match or alert against it.
+"""
 
 from __future__ import annotations
 
@@ -6,27 +10,20 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 import checkins
+import programmes
 import records
-from checkins.dashboard import programme_dashboard
-from checkins.export import evaluation_csv
 
 from .. import auth
+from .programmes import current_actor
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-
-
-def _me() -> auth.CurrentMember:
-    member = auth.current_member()
-    assert member is not None  # coordinator_required guarantees it
-    return member
 
 
 @bp.get("/<int:programme_id>")
 @auth.coordinator_required
 def show(programme_id: int) -> ResponseReturnValue:
     """Figures, this cohort beside the previous one, quiet and at-risk pairs, charts."""
-    me = _me()
-    board = programme_dashboard(records.get_session(), me.tenant_id, programme_id)
+    board = programmes.programme_dashboard(records.get_session(), current_actor(), programme_id)
     return render_template("checkins/dashboard.html", board=board, csrf_token=auth.csrf_token())
 
 
@@ -34,9 +31,10 @@ def show(programme_id: int) -> ResponseReturnValue:
 @auth.coordinator_required
 def export(programme_id: int) -> ResponseReturnValue:
     """The evaluation as CSV; anonymised unless ``?named=1``."""
-    me = _me()
     named = request.args.get("named") == "1"
-    text = evaluation_csv(records.get_session(), me.tenant_id, programme_id, anonymise=not named)
+    text = programmes.evaluation_csv(
+        records.get_session(), current_actor(), programme_id, anonymise=not named
+    )
     name = f"programme-{programme_id}-evaluation{'-named' if named else ''}.csv"
     return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}"})  # fmt: skip
@@ -47,11 +45,10 @@ def export(programme_id: int) -> ResponseReturnValue:
 def rematch(programme_id: int, match_id: int) -> ResponseReturnValue:
     """Close the pair as re-matched; the mentee goes back to the pool for match day."""
     auth.check_csrf(request.form.get("csrf_token"))
-    me = _me()
     session = records.get_session()
     try:
-        checkins.rematch_pair(session, me.tenant_id, match_id, me.member_id,
-                              reason=request.form.get("reason", ""))  # fmt: skip
+        programmes.rematch_pair(session, current_actor(), programme_id, match_id,
+                                reason=request.form.get("reason", ""))  # fmt: skip
         session.commit()
         flash("The pair is closed; the mentee is back in the pool for the next matching run.")
     except (checkins.InvalidInput, checkins.Conflict) as exc:
@@ -64,10 +61,9 @@ def rematch(programme_id: int, match_id: int) -> ResponseReturnValue:
 @auth.coordinator_required
 def resolve(programme_id: int, alert_id: int) -> ResponseReturnValue:
     auth.check_csrf(request.form.get("csrf_token"))
-    me = _me()
     session = records.get_session()
     try:
-        checkins.resolve_alert(session, me.tenant_id, alert_id, me.member_id)
+        programmes.resolve_alert(session, current_actor(), programme_id, alert_id)
         session.commit()
     except checkins.Conflict as exc:
         session.rollback()
