@@ -8,6 +8,7 @@ from .audit import record_event
 from .base import Base, UTCDateTime, utcnow
 from .db import Database, get_database, get_session, init_app, make_engine, parse_database_url
 from .errors import ConfigurationError, DecryptionError, EncryptionKeyError, RecordsError
+from .exports import csv_text, neutralise_cell
 from .people import Course, Enrolment, Identity, LearningRecord, Member
 from .portals import Portal
 from .programmes import Match, Participant, Programme
@@ -57,11 +58,13 @@ __all__ = [
     "Tenant",
     "ToolKey",
     "UTCDateTime",
+    "csv_text",
     "generate_key",
     "get_database",
     "get_session",
     "init_app",
     "make_engine",
+    "neutralise_cell",
     "parse_database_url",
     "record_event",
     "utcnow",
