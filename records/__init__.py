@@ -12,6 +12,7 @@ from .exports import csv_text, neutralise_cell
 from .people import Course, Enrolment, Identity, LearningRecord, Member
 from .portals import Portal
 from .programmes import Match, Participant, Programme
+from .purge import AUDIT_RETENTION, purge_expired
 from .relationships import (
     Agreement,
     Alert,
@@ -27,6 +28,7 @@ from .sync_state import ConnectorConfig, SyncRun
 from .tenancy import Deployment, ExpiringValue, Tenant, ToolKey
 
 __all__ = [
+    "AUDIT_RETENTION",
     "Agreement",
     "Alert",
     "AuditEvent",
@@ -66,6 +68,7 @@ __all__ = [
     "make_engine",
     "neutralise_cell",
     "parse_database_url",
+    "purge_expired",
     "record_event",
     "utcnow",
 ]
