@@ -182,14 +182,37 @@ def link_message(link: SignInLink, url: str) -> EmailMessage:
     return message
 
 
-def _refuse_unknown(session: Session, portal: Portal, key: str) -> SignInRefused:
-    late = bool(key) and exists_expired(session, EMAIL_LINK, key)
-    return SignInRefused(
-        "This sign-in link has expired or was already used. Ask for a new one.",
-        reason="link_expired" if late else "link_used_or_unknown",
-        tenant_id=portal.tenant_id,
-        portal_id=portal.id,
-    )
+def _link_member(session: Session, portal: Portal, key: str, data: dict | None) -> Member:
+    """The member a link's stored ``data`` signs in, after the checks every use makes.
+
+    Raises:
+        SignInRefused: the link is unknown, used, late, or for another portal.
+        MemberRefused: its member is gone.
+    """
+    if data is None:
+        late = bool(key) and exists_expired(session, EMAIL_LINK, key)
+        raise SignInRefused(
+            "This sign-in link has expired or was already used. Ask for a new one.",
+            reason="link_expired" if late else "link_used_or_unknown",
+            tenant_id=portal.tenant_id,
+            portal_id=portal.id,
+        )
+    if data.get("portal_id") != portal.id:
+        raise SignInRefused(
+            "This sign-in link belongs to another portal.",
+            reason="link_other_portal",
+            tenant_id=portal.tenant_id,
+            portal_id=portal.id,
+        )
+    member = session.get(Member, data.get("member_id"))
+    if member is None or member.tenant_id != portal.tenant_id:
+        raise MemberRefused(
+            "This sign-in link no longer matches a member. Ask your association.",
+            reason="member_gone",
+            tenant_id=portal.tenant_id,
+            portal_id=portal.id,
+        )
+    return member
 
 
 def _same_browser(data: dict, browser: str | None) -> bool:
@@ -210,23 +233,8 @@ def preview_link(
     _email_portal(portal)
     key = _digest(token) if token else ""
     data = get_value(session, EMAIL_LINK, key) if key else None
-    if data is None:
-        raise _refuse_unknown(session, portal, key)
-    if data.get("portal_id") != portal.id:
-        raise SignInRefused(
-            "This sign-in link belongs to another portal.",
-            reason="link_other_portal",
-            tenant_id=portal.tenant_id,
-            portal_id=portal.id,
-        )
-    member = session.get(Member, data.get("member_id"))
-    if member is None or member.tenant_id != portal.tenant_id:
-        raise MemberRefused(
-            "This sign-in link no longer matches a member. Ask your association.",
-            reason="member_gone",
-            tenant_id=portal.tenant_id,
-            portal_id=portal.id,
-        )
+    member = _link_member(session, portal, key, data)
+    assert data is not None  # _link_member refused otherwise
     return LinkPreview(name=member.name, same_browser=_same_browser(data, browser))
 
 
@@ -262,28 +270,13 @@ def consume_link(
     _email_portal(portal)
     key = _digest(token) if token else ""
     data = pop_value(session, EMAIL_LINK, key) if key else None
-    if data is None:
-        raise _refuse_unknown(session, portal, key)
-    if data.get("portal_id") != portal.id:
-        raise SignInRefused(
-            "This sign-in link belongs to another portal.",
-            reason="link_other_portal",
-            tenant_id=portal.tenant_id,
-            portal_id=portal.id,
-        )
+    member = _link_member(session, portal, key, data)
+    assert data is not None  # _link_member refused otherwise
     if not confirmed and not _same_browser(data, browser):
         raise SignInRefused(
             "This sign-in link was asked for in another browser. Ask for a new link here, "
             "or open the link from your email and confirm on the page it shows.",
             reason="link_other_browser",
-            tenant_id=portal.tenant_id,
-            portal_id=portal.id,
-        )
-    member = session.get(Member, data.get("member_id"))
-    if member is None or member.tenant_id != portal.tenant_id:
-        raise MemberRefused(
-            "This sign-in link no longer matches a member. Ask your association.",
-            reason="member_gone",
             tenant_id=portal.tenant_id,
             portal_id=portal.id,
         )

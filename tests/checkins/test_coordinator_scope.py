@@ -49,10 +49,13 @@ def scoped(session: Session) -> tuple[World, Course, Course, Alert]:
     return world, course_a, course_b, alert
 
 
-def _as(client: FlaskClient, app: Flask, world: World, course: Course) -> None:
+def _client_as(app: Flask, world: World, course: Course) -> FlaskClient:
+    """A browser signed in as the world's coordinator, launched from ``course``."""
+    client = app.test_client()
     name, value = session_cookie(app, world.tenant.id, world.coordinator.id, coordinator=True,
                                  course_id=course.id)  # fmt: skip
     client.set_cookie(name, value)
+    return client
 
 
 def _refusals(session: Session) -> list[AuditEvent]:
@@ -77,21 +80,26 @@ def _call(client: FlaskClient, method: str, url: str):
     return client.post(url, data={"csrf_token": "test-csrf", "reason": "inappropriate"})
 
 
+def _refused_once(session: Session, client: FlaskClient, method: str, url: str) -> AuditEvent:
+    """Call ``url``: a 404 with no one's name on it and exactly one new refusal row."""
+    before = len(_refusals(session))
+    answer = _call(client, method, url)
+    assert answer.status_code == 404, url
+    assert "Milo" not in answer.text and "Maya" not in answer.text
+    rows = _refusals(session)
+    assert len(rows) == before + 1, url
+    return rows[-1]
+
+
 def test_another_courses_instructor_gets_404_on_every_dashboard_route(
     app: Flask, session: Session, scoped
 ) -> None:
     world, _, course_b, alert = scoped
-    client = app.test_client()
-    _as(client, app, world, course_b)
+    client = _client_as(app, world, course_b)
     for method, url in _routes(world, alert):
-        before = len(_refusals(session))
-        answer = _call(client, method, url)
-        assert answer.status_code == 404, url
-        assert "Milo" not in answer.text and "Maya" not in answer.text
-        rows = _refusals(session)
-        assert len(rows) == before + 1, url
-        assert rows[-1].detail["reason"] == "other_course"
-        assert rows[-1].actor_member_id == world.coordinator.id
+        row = _refused_once(session, client, method, url)
+        assert row.detail["reason"] == "other_course"
+        assert row.actor_member_id == world.coordinator.id
     # Nothing else was written: the alert is open, the pair still running.
     assert session.get(Alert, alert.id).status == "open"
     assert session.get(Match, world.pair.match.id).status == "accepted"
@@ -101,8 +109,7 @@ def test_the_programmes_own_coordinator_still_gets_through(
     app: Flask, session: Session, scoped
 ) -> None:
     world, course_a, _, alert = scoped
-    client = app.test_client()
-    _as(client, app, world, course_a)
+    client = _client_as(app, world, course_a)
     for method, url in _routes(world, alert):
         assert _call(client, method, url).status_code in (200, 303), url
     session.expire_all()
@@ -122,13 +129,9 @@ def test_a_match_or_alert_of_another_programme_in_the_url_is_404(
                       cadence_days=28, settings={}, course_id=course_a.id)  # fmt: skip
     session.add(other)
     session.commit()
-    client = app.test_client()
-    _as(client, app, world, course_a)
+    client = _client_as(app, world, course_a)
     for method, url in _routes(world, alert, other.id)[3:]:
-        before = len(_refusals(session))
-        assert _call(client, method, url).status_code == 404, url
-        rows = _refusals(session)
-        assert len(rows) == before + 1 and rows[-1].detail["reason"] == "other_programme"
+        assert _refused_once(session, client, method, url).detail["reason"] == "other_programme"
     assert session.get(Alert, alert.id).status == "open"
     assert session.get(Match, world.pair.match.id).status == "accepted"
 

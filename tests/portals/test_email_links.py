@@ -222,11 +222,7 @@ def _confirm(page: str) -> str:
 
 
 def test_the_link_page_says_who_is_signing_in(
-    app: Flask,
-    client: FlaskClient,
-    inbox: Inbox,
-    directory: Directory,
-    email_portal: int,
+    app: Flask, client: FlaskClient, inbox: Inbox, directory: Directory, email_portal: int
 ) -> None:
     ask(client, "ada@example.org")
     page = client.get(link_path(inbox)).get_data(as_text=True)
@@ -235,11 +231,7 @@ def test_the_link_page_says_who_is_signing_in(
 
 
 def test_a_link_posted_from_another_browser_is_refused_and_spent(
-    app: Flask,
-    client: FlaskClient,
-    inbox: Inbox,
-    directory: Directory,
-    email_portal: int,
+    app: Flask, client: FlaskClient, inbox: Inbox, directory: Directory, email_portal: int
 ) -> None:
     """Login CSRF: an attacker asks for a link to their own account and makes a victim's
     browser post it (with any confirmation value they like)."""
@@ -258,11 +250,7 @@ def test_a_link_posted_from_another_browser_is_refused_and_spent(
 
 
 def test_another_browser_signs_in_after_confirming_on_the_links_page(
-    app: Flask,
-    client: FlaskClient,
-    inbox: Inbox,
-    directory: Directory,
-    email_portal: int,
+    app: Flask, client: FlaskClient, inbox: Inbox, directory: Directory, email_portal: int
 ) -> None:
     ask(client, "ada@example.org")
     path = link_path(inbox)
@@ -276,11 +264,7 @@ def test_another_browser_signs_in_after_confirming_on_the_links_page(
 
 
 def test_a_confirmation_from_another_browsers_page_does_not_count(
-    app: Flask,
-    client: FlaskClient,
-    inbox: Inbox,
-    directory: Directory,
-    email_portal: int,
+    app: Flask, client: FlaskClient, inbox: Inbox, directory: Directory, email_portal: int
 ) -> None:
     ask(client, "ada@example.org")
     path = link_path(inbox)
@@ -292,11 +276,7 @@ def test_a_confirmation_from_another_browsers_page_does_not_count(
 
 
 def test_no_audit_row_ever_holds_a_link_token(
-    app: Flask,
-    client: FlaskClient,
-    inbox: Inbox,
-    directory: Directory,
-    email_portal: int,
+    app: Flask, client: FlaskClient, inbox: Inbox, directory: Directory, email_portal: int
 ) -> None:
     tokens = []
     for _ in range(3):
