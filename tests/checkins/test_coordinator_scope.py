@@ -7,6 +7,8 @@ Each refusal is a plain 404, exactly one ``access.refused`` audit row, and no ot
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -14,14 +16,25 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkins import (
+    CheckinDraft,
     PairNotRunning,
     close_pair,
     get_agreement,
+    log_checkin,
     save_agreement,
     set_learning_history_consent,
 )
 from checkins.agreements import AgreementDraft
-from records import Alert, AuditEvent, Course, Enrolment, LearningRecord, Match, Programme
+from records import (
+    Alert,
+    AuditEvent,
+    Course,
+    Enrolment,
+    LearningRecord,
+    Match,
+    Programme,
+    utcnow,
+)
 from tests.support.checkins_factory import World, make_world
 from tests.support.checkins_web import session_cookie
 
@@ -188,3 +201,18 @@ def test_the_mentor_loses_the_learning_history_when_the_pair_ends(
     with pytest.raises(PairNotRunning):
         set_learning_history_consent(session, world.tenant.id, pair.match.id, pair.mentee.id, True)
     session.rollback()
+
+
+def test_a_check_in_of_another_pair_in_the_url_is_404(app: Flask, session: Session) -> None:
+    """The third child object: a check-in is reached only through its own pair."""
+    world = make_world(session, n_pairs=2)
+    first, second = world.pairs
+    checkin = log_checkin(session, world.tenant.id, second.match.id, second.mentee.id,
+                          CheckinDraft(met_on=utcnow().date(), duration_minutes=30,
+                                       next_meeting_at=utcnow() + timedelta(days=9)))  # fmt: skip
+    session.commit()
+    client = app.test_client()
+    name, value = session_cookie(app, world.tenant.id, first.mentor.id)
+    client.set_cookie(name, value)
+    url = f"/checkins/matches/{first.match.id}/checkins/{checkin.id}/invite.ics"
+    assert client.get(url).status_code == 404
