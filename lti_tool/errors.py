@@ -36,8 +36,9 @@ def error_page(status: int, title: str, message: str) -> tuple[str, int]:
 
 
 def _audit_out_of_scope(detail: dict) -> None:
-    """A coordinator reached for another course's programme, or a match or alert of
-    another programme: undo whatever the request wrote and keep one audit row."""
+    """Someone reached for a programme of another course (a coordinator, or a member not
+    enrolled there), or a match or alert of another programme than the URL's: undo
+    whatever the request wrote and keep one audit row."""
     member = auth.current_member()
     session = records.get_session()
     session.rollback()

@@ -217,7 +217,7 @@ def email_send(name: str) -> ResponseReturnValue:
     response = current_app.make_response(
         render_template("portals/email_form.html", portal=portal, sent=True)
     )
-    _set_link_cookie(response, LINK_BROWSER_COOKIE, browser, "/portal/")
+    _set_link_cookie(response, LINK_BROWSER_COOKIE, browser, request.script_root + "/portal/")
     return response
 
 
@@ -243,7 +243,7 @@ def email_link(name: str, token: str) -> ResponseReturnValue:
         )
     )
     if confirm:
-        _set_link_cookie(response, LINK_CONFIRM_COOKIE, confirm, request.path)
+        _set_link_cookie(response, LINK_CONFIRM_COOKIE, confirm, request.script_root + request.path)
     return response
 
 
@@ -268,5 +268,5 @@ def email_link_sign_in(name: str, token: str) -> ResponseReturnValue:
         _refuse(exc, spend_link=token)
     session.commit()
     response = _signed_in(outcome)
-    response.delete_cookie(LINK_CONFIRM_COOKIE, path=request.path)
+    response.delete_cookie(LINK_CONFIRM_COOKIE, path=request.script_root + request.path)
     return response
