@@ -42,6 +42,7 @@ from .errors import (
     InvalidInput,
     NotAllowed,
     NotFound,
+    NotInProgramme,
     PairNotRunning,
     ReminderError,
 )
@@ -79,6 +80,7 @@ __all__ = [
     "MentoringRecord",
     "NotAllowed",
     "NotFound",
+    "NotInProgramme",
     "OpenSurvey",
     "PairNotRunning",
     "PairSide",

@@ -209,6 +209,10 @@ def set_learning_history_consent(
     side = pair_side(session, tenant_id, match_id, member_id)
     if side.role != "mentee":
         raise NotAllowed("only the mentee can decide who sees their learning history")
+    if share:
+        # Consent lives and dies with the pair: a closed or re-matched pair cannot
+        # re-open it (withdrawing is always allowed).
+        require_running(side.match)
     agreement = _agreement(session, tenant_id, match_id)
     if agreement is None:
         raise Conflict("there is no agreement yet: write the goals first")
@@ -221,3 +225,19 @@ def set_learning_history_consent(
         )  # fmt: skip
     session.flush()
     return agreement
+
+
+def end_learning_history_consent(session: Session, tenant_id: int, match_id: int) -> None:
+    """The pair has ended (closed or re-matched): the mentee's consent ends with it.
+
+    Called by every path that ends a pair, so that a former mentor loses the mentee's
+    learning history at once; the mentee would have to consent again in a new pair.
+    """
+    agreement = _agreement(session, tenant_id, match_id)
+    if agreement is not None and agreement.share_learning_history:
+        agreement.share_learning_history = False
+        audit.record(
+            session, tenant_id, "agreement.learning_history_consent",
+            actor_member_id=None, subject_type="Agreement", subject_id=agreement.id,
+            detail={"match_id": match_id, "share": False, "because": "pair_ended"},
+        )  # fmt: skip

@@ -10,7 +10,8 @@ from sqlalchemy.orm import Session
 from records import Alert, Match, Participant, Programme, utcnow
 
 from . import audit
-from .errors import Conflict, InvalidInput
+from .agreements import end_learning_history_consent
+from .errors import Conflict, InvalidInput, NotFound, NotInProgramme, PairNotRunning
 from .health import PairState, pair_states
 from .pairs import get_match, get_programme, pair_side
 
@@ -127,16 +128,30 @@ def flag_pair(
 
 
 def resolve_alert(
-    session: Session, tenant_id: int, alert_id: int, coordinator_member_id: int
+    session: Session,
+    tenant_id: int,
+    alert_id: int,
+    coordinator_member_id: int | None,
+    *,
+    programme_id: int,
 ) -> Alert:
-    """Mark an alert dealt with."""
-    from .errors import NotFound
+    """Mark an alert of ``programme_id`` dealt with.
 
+    The caller has checked that the coordinator may act on ``programme_id``
+    (:func:`programmes.resolve_alert`); this checks that the alert is that programme's.
+
+    Raises:
+        NotFound: no such alert in this tenant.
+        NotInProgramme: the alert is another programme's.
+        Conflict: it is resolved already.
+    """
     alert = session.scalars(
         select(Alert).where(Alert.id == alert_id, Alert.tenant_id == tenant_id)
     ).first()
     if alert is None:
         raise NotFound(f"alert {alert_id} does not exist")
+    if alert.programme_id != programme_id:
+        raise NotInProgramme(f"alert {alert_id} is not one of programme {programme_id}'s")
     if alert.status == "resolved":
         raise Conflict("this alert is resolved already")
     alert.status = "resolved"
@@ -153,8 +168,9 @@ def rematch_pair(
     session: Session,
     tenant_id: int,
     match_id: int,
-    coordinator_member_id: int,
+    coordinator_member_id: int | None,
     *,
+    programme_id: int,
     reason: str,
     now: datetime | None = None,
 ) -> Match:
@@ -162,16 +178,19 @@ def rematch_pair(
 
     The match row stays, with status ``rematched``: that is the record the next matching
     run reads (:func:`excluded_pairs`) so the same two are not paired again. The mentor's
-    slot is freed; the pair's open alerts are resolved.
+    slot is freed; the pair's open alerts are resolved, and the mentee's consent to
+    share their learning history ends with the pair.
+
+    The caller has checked that the coordinator may act on ``programme_id``
+    (:func:`programmes.rematch_pair`); this checks that the match is that programme's.
 
     Raises:
         InvalidInput: no reason given.
         PairNotRunning: the match is not proposed, accepted or active.
         NotFound: not this tenant's match.
+        NotInProgramme: the match is another programme's.
     """
-    from .errors import PairNotRunning
-
-    match = get_match(session, tenant_id, match_id)
+    match = get_match(session, tenant_id, match_id, programme_id=programme_id)
     if match.status not in ("proposed", "accepted", "active"):
         raise PairNotRunning(f"match {match_id} is {match.status}; it cannot be re-matched")
     reason = reason.strip()
@@ -194,6 +213,7 @@ def rematch_pair(
     ):
         alert.status = "resolved"
         alert.resolved_at = now
+    end_learning_history_consent(session, tenant_id, match.id)
     session.flush()
     audit.record(
         session, tenant_id, "match.rematched",

@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 from records import Match, utcnow
 
 from . import audit
+from .agreements import end_learning_history_consent
 from .errors import InvalidInput
 from .pairs import get_match, pair_side, require_running
 
@@ -60,6 +61,7 @@ def close_pair(
     match.status = "closed"
     match.ended_at = now or utcnow()
     match.end_reason = "completed" if outcome == "completed" else f"early: {reason}"
+    end_learning_history_consent(session, tenant_id, match.id)
     session.flush()
     audit.record(
         session, tenant_id, "match.closed",

@@ -21,6 +21,11 @@ class NotFound(CheckinError):
     http_status = 404
 
 
+class NotInProgramme(NotFound):
+    """The match, alert or check-in exists but belongs to another programme than the one
+    in the request (a coordinator reaching past their programme); refusals are audited."""
+
+
 class NotAllowed(CheckinError):
     """The member may not see or do this (not one of the pair, not the mentee, ...)."""
 

@@ -1,18 +1,16 @@
 """The programme's evaluation as CSV: one row per survey answer, anonymised by default.
 
+Cells that a spreadsheet would run as formulas are neutralised (:func:`records.csv_text`).
 Anonymised means no names, no emails, no free text (comments may name people) and pairs
 as stable codes (``P001``). Private notes are never part of an export, anonymised or not.
 """
 
 from __future__ import annotations
 
-import csv
-import io
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, aliased
 
-from records import CheckIn, Match, Member, Participant, SurveyResponse
+from records import CheckIn, Match, Member, Participant, SurveyResponse, csv_text
 
 from .closing import end_outcome
 from .pairs import get_programme
@@ -61,9 +59,7 @@ def evaluation_csv(
         .where(SurveyResponse.tenant_id == tenant_id, Participant.programme_id == programme.id)
         .order_by(SurveyResponse.match_id, Participant.role, SurveyResponse.answered_at)
     ).all()
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(COLUMNS if anonymise else (*COLUMNS, *NAMED_COLUMNS))
+    lines: list[list] = [list(COLUMNS if anonymise else (*COLUMNS, *NAMED_COLUMNS))]
     for response, role, member, status, end_reason in rows:
         count, minutes = meetings.get(response.match_id, (0, 0))
         line = [
@@ -82,5 +78,7 @@ def evaluation_csv(
         ]
         if not anonymise:
             line += [member.name, member.email or "", response.comment]
-        writer.writerow(["" if v is None else v for v in line])
-    return out.getvalue()
+        lines.append(line)
+    # The one CSV writer: survey comments and names from LMS claims are people's text,
+    # and a cell starting "=" would run as a formula in the coordinator's spreadsheet.
+    return csv_text(lines)

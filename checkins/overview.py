@@ -25,7 +25,7 @@ from records import (
 from .agreements import _agreement, is_signed, parse_boundaries
 from .checkins import list_checkins
 from .errors import NotAllowed, NotFound
-from .pairs import PairSide, pair_side
+from .pairs import RUNNING, PairSide, pair_side
 from .settings import prompt_for, settings_of
 from .surveys import OpenSurvey, open_surveys
 
@@ -161,6 +161,12 @@ def learning_history(
     side = pair_side(session, tenant_id, match_id, viewer_member_id)
     if side.role != "mentor":
         raise NotAllowed("your own learning history is on your Tandem page")
+    if side.match.status not in RUNNING:
+        # Consent and access end with the pair (closed, re-matched), whatever the
+        # agreement row still says.
+        raise NotAllowed(
+            f"your pair with {side.partner_member.name} has ended, and with it their consent"
+        )
     agreement = _agreement(session, tenant_id, match_id)
     if agreement is None or not agreement.share_learning_history:
         raise NotAllowed(

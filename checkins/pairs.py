@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from records import Match, Member, Participant, Programme
 
-from .errors import NotAllowed, NotFound, PairNotRunning
+from .errors import NotAllowed, NotFound, NotInProgramme, PairNotRunning
 
 RUNNING = ("accepted", "active")
 
@@ -30,17 +30,23 @@ class PairSide:
         return "mentor" if self.me.id == self.match.mentor_participant_id else "mentee"
 
 
-def get_match(session: Session, tenant_id: int, match_id: int) -> Match:
-    """The tenant's match ``match_id``.
+def get_match(
+    session: Session, tenant_id: int, match_id: int, *, programme_id: int | None = None
+) -> Match:
+    """The tenant's match ``match_id``; with ``programme_id``, only if it is that
+    programme's (a coordinator's request names the programme they may act on).
 
     Raises:
         NotFound: no such match in this tenant (another tenant's match is not found either).
+        NotInProgramme: the match belongs to another programme than ``programme_id``.
     """
     match = session.scalars(
         select(Match).where(Match.id == match_id, Match.tenant_id == tenant_id)
     ).first()
     if match is None:
         raise NotFound(f"match {match_id} does not exist")
+    if programme_id is not None and match.programme_id != programme_id:
+        raise NotInProgramme(f"match {match_id} is not one of programme {programme_id}'s")
     return match
 
 

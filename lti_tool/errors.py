@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request
 from werkzeug.exceptions import HTTPException
 
+import records
 from platforms import (
     DeepLinkingError,
     LaunchError,
@@ -20,9 +21,12 @@ from portals import PortalError
 from programmes import (
     ConflictError,
     NotFoundError,
+    OutOfScopeError,
     PermissionDeniedError,
     ProgrammeError,
 )
+
+from . import auth
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +34,24 @@ log = logging.getLogger(__name__)
 def error_page(status: int, title: str, message: str) -> tuple[str, int]:
     """A plain error page: what went wrong and what to do, never a stack trace."""
     return render_template("error.html", status=status, title=title, message=message), status
+
+
+def _audit_out_of_scope(detail: dict) -> None:
+    """Someone reached for a programme of another course (a coordinator, or a member not
+    enrolled there), or a match or alert of another programme than the URL's: undo
+    whatever the request wrote and keep one audit row."""
+    member = auth.current_member()
+    session = records.get_session()
+    session.rollback()
+    records.record_event(
+        session,
+        member.tenant_id if member else None,
+        "access.refused",
+        actor_member_id=member.member_id if member else None,
+        detail={**detail, "method": request.method, "endpoint": request.endpoint},
+        remote_addr=request.remote_addr,
+    )
+    session.commit()
 
 
 def register_error_handlers(app: Flask) -> None:
@@ -73,17 +95,18 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(ProgrammeError)
     def _programme(exc: ProgrammeError) -> tuple[str, int]:
-        status = {
-            NotFoundError: 404,
-            PermissionDeniedError: 403,
-            ConflictError: 409,
-        }.get(type(exc), 400)
+        if isinstance(exc, OutOfScopeError):
+            _audit_out_of_scope({"reason": "other_course", "programme_id": exc.programme_id})
+        statuses = ((NotFoundError, 404), (PermissionDeniedError, 403), (ConflictError, 409))
+        status = next((code for kind, code in statuses if isinstance(exc, kind)), 400)
         return error_page(status, "Tandem could not do that", str(exc))
 
-    from checkins import CheckinError
+    from checkins import CheckinError, NotInProgramme
 
     @app.errorhandler(CheckinError)
     def _checkin(exc: CheckinError) -> tuple[str, int]:
+        if isinstance(exc, NotInProgramme):
+            _audit_out_of_scope({"reason": "other_programme", **(request.view_args or {})})
         # Each CheckinError says its status: 400 input, 403 not yours, 404, 409 conflict.
         return error_page(exc.http_status, "Tandem could not do that", str(exc))
 

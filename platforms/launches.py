@@ -56,13 +56,31 @@ def _programme_id(claims: dict[str, Any]) -> int | None:
 
 
 def _link_programme(
-    session: Session, tenant_id: int, programme_id: int | None, course_id: int | None, claims: dict
+    session: Session,
+    tenant_id: int,
+    programme_id: int | None,
+    course_id: int | None,
+    claims: dict,
+    *,
+    coordinator: bool,
 ) -> int | None:
+    """The programme a resource link carries (``custom tandem_programme_id``), if it is
+    this course's or tenant-wide; a coordinator's launch also links it to the course and
+    records the platform's line item for it.
+
+    Only a coordinator of the programme's own course may link it: a learner's launch, or
+    one from another course, carrying the id of another course's programme must not
+    re-point that programme's gradebook line item (issue 12, finding 12).
+    """
     if programme_id is None:
         return None
     programme = session.get(Programme, programme_id)
     if programme is None or programme.tenant_id != tenant_id:
         return None  # a link copied from another platform's course opens nothing
+    if programme.course_id is not None and programme.course_id != course_id:
+        return None  # nor does one copied from another course of this platform
+    if not coordinator:
+        return programme.id
     context = claims.get(c.CONTEXT) or {}
     if course_id is not None and programme.course_id is None:
         programme.course_id = course_id
@@ -141,7 +159,12 @@ def complete_launch(
     if course is not None:
         enrol(session, tenant.id, member.id, course.id, role, status="active", accessed=True)
     programme_id = _link_programme(
-        session, tenant.id, _programme_id(claims), course.id if course else None, claims
+        session,
+        tenant.id,
+        _programme_id(claims),
+        course.id if course else None,
+        claims,
+        coordinator=role == c.COORDINATOR,
     )
     launch_id = secrets.token_urlsafe(24)
     add_value(

@@ -5,7 +5,7 @@ The storage is shared with the portals: :mod:`records.expiring`.
 
 from __future__ import annotations
 
-from records.expiring import add_value, get_value, pop_value, purge_expired, put_value
+from records.expiring import add_value, get_value, pop_value, put_value
 
 LOGIN_STATE = "lti.state"
 LAUNCH_DATA = "lti.launch"
@@ -22,6 +22,5 @@ __all__ = [
     "add_value",
     "get_value",
     "pop_value",
-    "purge_expired",
     "put_value",
 ]

@@ -8,11 +8,14 @@ LMS launch gives. Services take a session and never commit: the view or command 
 
 from .email_links import (
     LINK_LIFETIME,
+    LinkPreview,
     SignInLink,
     consume_link,
     link_message,
     normalise_address,
+    preview_link,
     request_link,
+    spend_link,
 )
 from .errors import (
     CodeRefused,
@@ -32,6 +35,7 @@ from .sign_in import SignInStart, finish_sign_in, start_sign_in
 __all__ = [
     "LINK_LIFETIME",
     "CodeRefused",
+    "LinkPreview",
     "MemberRefused",
     "PortalConfigError",
     "PortalError",
@@ -51,8 +55,10 @@ __all__ = [
     "link_message",
     "list_portals",
     "normalise_address",
+    "preview_link",
     "remove_portal",
     "request_link",
     "role_from_claims",
+    "spend_link",
     "start_sign_in",
 ]

@@ -3,6 +3,14 @@
 A link is valid for :data:`LINK_LIFETIME`, works once, and is bound to one member. Only
 its hash is stored, so a copy of the database signs nobody in. Requests are counted per
 address, known or not, so the answer never tells whether an address is a member's.
+
+A link is also bound to the browser that asked for it (issue 12, finding 9): the web
+layer gives that browser a random value in a cookie and the link keeps its hash. Opening
+the link shows "You are signing in as NAME"; from the asking browser one press signs in,
+from any other browser (the phone the mail was read on, or a victim's browser an
+attacker posts their own link from) the page first says the link was asked for
+elsewhere, and the press must carry a confirmation that only that page can give. A
+refused link is spent, so that a refusal never leaves a working token behind.
 """
 
 from __future__ import annotations
@@ -24,7 +32,15 @@ from . import audit
 from .errors import MemberRefused, SignInRefused, UnknownPortalError
 from .members import refuse_inactive
 from .outcome import PortalOutcome, signed_in
-from .state import EMAIL_LINK, EMAIL_RATE, add_value, count_in_window, exists_expired, pop_value
+from .state import (
+    EMAIL_LINK,
+    EMAIL_RATE,
+    add_value,
+    count_in_window,
+    exists_expired,
+    get_value,
+    pop_value,
+)
 
 LINK_LIFETIME = timedelta(minutes=15)
 RATE_WINDOW = timedelta(minutes=15)
@@ -70,13 +86,27 @@ def _email_portal(portal: Portal) -> None:
         )
 
 
+@dataclass(frozen=True)
+class LinkPreview:
+    """What the link's page shows before anything is spent."""
+
+    name: str
+    same_browser: bool
+
+
 def request_link(
-    session: Session, portal: Portal, address: str, *, remote_addr: str | None = None
+    session: Session,
+    portal: Portal,
+    address: str,
+    *,
+    browser: str | None = None,
+    remote_addr: str | None = None,
 ) -> SignInLink | None:
     """A new sign-in link for the active member with ``address``, or ``None``.
 
     ``None`` when the address is unknown, belongs to a deactivated member, or asked too
-    often: the caller shows the same page in every case.
+    often: the caller shows the same page in every case. ``browser`` is the asking
+    browser's random binding value (only its hash is kept with the link).
 
     Raises:
         SignInRefused: ``address`` is not an email address.
@@ -114,7 +144,12 @@ def request_link(
         session,
         EMAIL_LINK,
         _digest(token),
-        {"portal_id": portal.id, "tenant_id": portal.tenant_id, "member_id": member.id},
+        {
+            "portal_id": portal.id,
+            "tenant_id": portal.tenant_id,
+            "member_id": member.id,
+            "browser": _digest(browser) if browser else None,
+        },
         LINK_LIFETIME,
     )
     audit.record(
@@ -147,18 +182,13 @@ def link_message(link: SignInLink, url: str) -> EmailMessage:
     return message
 
 
-def consume_link(
-    session: Session, portal: Portal, token: str, *, remote_addr: str | None = None
-) -> PortalOutcome:
-    """Sign in with a link: it is used up, whatever happens next in this transaction.
+def _link_member(session: Session, portal: Portal, key: str, data: dict | None) -> Member:
+    """The member a link's stored ``data`` signs in, after the checks every use makes.
 
     Raises:
         SignInRefused: the link is unknown, used, late, or for another portal.
-        MemberRefused: its member is gone or deactivated.
+        MemberRefused: its member is gone.
     """
-    _email_portal(portal)
-    key = _digest(token) if token else ""
-    data = pop_value(session, EMAIL_LINK, key) if key else None
     if data is None:
         late = bool(key) and exists_expired(session, EMAIL_LINK, key)
         raise SignInRefused(
@@ -179,6 +209,74 @@ def consume_link(
         raise MemberRefused(
             "This sign-in link no longer matches a member. Ask your association.",
             reason="member_gone",
+            tenant_id=portal.tenant_id,
+            portal_id=portal.id,
+        )
+    return member
+
+
+def _same_browser(data: dict, browser: str | None) -> bool:
+    bound = data.get("browser")
+    return bool(bound and browser) and secrets.compare_digest(bound, _digest(browser or ""))
+
+
+def preview_link(
+    session: Session, portal: Portal, token: str, *, browser: str | None = None
+) -> LinkPreview:
+    """Who the link signs in, and whether this is the browser that asked for it; nothing
+    is spent (a mail scanner fetching the link changes nothing).
+
+    Raises:
+        SignInRefused: the link is unknown, used, late, or for another portal.
+        MemberRefused: its member is gone.
+    """
+    _email_portal(portal)
+    key = _digest(token) if token else ""
+    data = get_value(session, EMAIL_LINK, key) if key else None
+    member = _link_member(session, portal, key, data)
+    assert data is not None  # _link_member refused otherwise
+    return LinkPreview(name=member.name, same_browser=_same_browser(data, browser))
+
+
+def spend_link(session: Session, token: str) -> None:
+    """Use a link up without signing in: after a refusal has rolled back the request's
+    writes, the link must still be spent (a refused link is never left working)."""
+    if token:
+        pop_value(session, EMAIL_LINK, _digest(token))
+
+
+def consume_link(
+    session: Session,
+    portal: Portal,
+    token: str,
+    *,
+    browser: str | None = None,
+    confirmed: bool = False,
+    remote_addr: str | None = None,
+) -> PortalOutcome:
+    """Sign in with a link: it is used up, whatever happens next in this transaction.
+
+    ``browser`` is the posting browser's binding value; from another browser than the
+    one that asked, ``confirmed`` must say that the person confirmed on the link's page
+    (the web layer checks that the confirmation came from that page in this browser).
+    A caller that refuses must spend the link again after rolling back
+    (:func:`spend_link`).
+
+    Raises:
+        SignInRefused: the link is unknown, used, late, for another portal, or posted
+            from another browser without the page's confirmation.
+        MemberRefused: its member is gone or deactivated.
+    """
+    _email_portal(portal)
+    key = _digest(token) if token else ""
+    data = pop_value(session, EMAIL_LINK, key) if key else None
+    member = _link_member(session, portal, key, data)
+    assert data is not None  # _link_member refused otherwise
+    if not confirmed and not _same_browser(data, browser):
+        raise SignInRefused(
+            "This sign-in link was asked for in another browser. Ask for a new link here, "
+            "or open the link from your email and confirm on the page it shows.",
+            reason="link_other_browser",
             tenant_id=portal.tenant_id,
             portal_id=portal.id,
         )

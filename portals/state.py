@@ -4,7 +4,7 @@ namespaces. The storage is shared with LTI launches: :mod:`records.expiring`.
 
 from __future__ import annotations
 
-from records.expiring import add_value, count_in_window, exists_expired, pop_value
+from records.expiring import add_value, count_in_window, exists_expired, get_value, pop_value
 
 SIGN_IN_STATE = "portal.state"
 EMAIL_LINK = "portal.email_link"
@@ -17,5 +17,6 @@ __all__ = [
     "add_value",
     "count_in_window",
     "exists_expired",
+    "get_value",
     "pop_value",
 ]

@@ -12,6 +12,7 @@ from .choice import (
     ranked_mentors,
     request_mentor,
 )
+from .coordination import evaluation_csv, programme_dashboard, rematch_pair, resolve_alert
 from .decisions import respond
 from .demo_data import DEMO_TENANT_SLUG, demo_overview, seed_demo
 from .enrolment import enrol, roles_for, update_answers, withdraw
@@ -30,6 +31,7 @@ from .errors import (
     ConflictError,
     InvalidInputError,
     NotFoundError,
+    OutOfScopeError,
     PermissionDeniedError,
     ProgrammeError,
 )
@@ -72,6 +74,7 @@ __all__ = [
     "MemberProgramme",
     "MentorProfile",
     "NotFoundError",
+    "OutOfScopeError",
     "PairView",
     "PendingRequest",
     "PermissionDeniedError",
@@ -89,6 +92,7 @@ __all__ = [
     "draft_board",
     "enrol",
     "erase_member",
+    "evaluation_csv",
     "find_member_to_erase",
     "get_programme",
     "lapse_overdue_requests",
@@ -100,12 +104,15 @@ __all__ = [
     "operator_actor",
     "parse_form",
     "pending_requests",
+    "programme_dashboard",
     "publish",
     "questions_for",
     "ranked_mentors",
+    "rematch_pair",
     "remove_pair",
     "request_erasure",
     "request_mentor",
+    "resolve_alert",
     "respond",
     "roles_for",
     "run_matching",

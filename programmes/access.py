@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
 
-from records import Match, Member, Participant, Programme
+from records import Enrolment, Match, Member, Participant, Programme
 
-from .errors import NotFoundError, PermissionDeniedError
+from .errors import NotFoundError, OutOfScopeError, PermissionDeniedError
 
 
 @dataclass(frozen=True)
@@ -46,8 +46,40 @@ def operator_actor(session: Session, programme_id: int) -> Actor:
     return Actor(tenant_id=tenant_id, member_id=None, coordinator=True, institution_admin=True)
 
 
+def open_to_member(actor: Actor) -> ColumnElement[bool]:
+    """Which programmes a member (not a coordinator) may see and join: tenant-wide ones
+    (no course: portal and association programmes), those of a course the member is
+    actively enrolled in, and those they already take part in.
+
+    One rule for the programme list, the programme page and enrolment, as a SQL
+    condition on :class:`~records.Programme` so that lists filter in the database.
+    """
+    enrolled = select(Enrolment.course_id).where(
+        Enrolment.tenant_id == actor.tenant_id,
+        Enrolment.member_id == actor.member_id,
+        Enrolment.status == "active",
+    )
+    taking_part = exists().where(
+        Participant.tenant_id == actor.tenant_id,
+        Participant.programme_id == Programme.id,
+        Participant.member_id == actor.member_id,
+    )
+    return Programme.course_id.is_(None) | Programme.course_id.in_(enrolled) | taking_part
+
+
 def get_programme(session: Session, actor: Actor, programme_id: int) -> Programme:
-    """The programme, if it is in the actor's tenant and visible to them."""
+    """The programme, if it is in the actor's tenant and visible to them.
+
+    The one rule of who may see a programme: every page and command that names a
+    programme (set-up, match day, the dashboard, the export, alerts, re-match,
+    enrolment) loads it through here. A coordinator sees their course's programmes and
+    tenant-wide ones (an institution administrator, all); a member, those of
+    :func:`open_to_member`.
+
+    Raises:
+        NotFoundError: no such programme in the tenant.
+        OutOfScopeError: it is another course's than the coordinator's.
+    """
     programme = session.scalars(
         select(Programme).where(
             Programme.id == programme_id, Programme.tenant_id == actor.tenant_id
@@ -56,13 +88,23 @@ def get_programme(session: Session, actor: Actor, programme_id: int) -> Programm
     if programme is None:
         raise NotFoundError("No such programme.")
     if (
+        not actor.coordinator
+        and programme.course_id is not None
+        and session.scalars(
+            select(Programme.id).where(Programme.id == programme.id, open_to_member(actor))
+        ).first()
+        is None
+    ):
+        # A member of another course is told no more than "not found".
+        raise OutOfScopeError("No such programme in your courses.", programme.id)
+    if (
         actor.coordinator
         and not actor.institution_admin
         and programme.course_id is not None
         and actor.course_id is not None
         and programme.course_id != actor.course_id
     ):
-        raise NotFoundError("No such programme in this course.")
+        raise OutOfScopeError("No such programme in this course.", programme.id)
     return programme
 
 

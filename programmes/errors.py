@@ -15,6 +15,16 @@ class NotFoundError(ProgrammeError):
     """No such programme, participant or match in this tenant (or not visible to you)."""
 
 
+class OutOfScopeError(NotFoundError):
+    """The programme exists in the tenant but not in the coordinator's course: answered as
+    "not found" (so nothing tells it exists) and audited, since it is someone reaching
+    past their course."""
+
+    def __init__(self, message: str, programme_id: int) -> None:
+        super().__init__(message)
+        self.programme_id = programme_id
+
+
 class PermissionDeniedError(ProgrammeError):
     """The member's role does not allow this."""
 

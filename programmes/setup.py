@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from records import Programme, record_event
 from records.programmes import MATCHING_MODES, PROGRAMME_KINDS
 
-from .access import Actor, coordinated_programme, require_coordinator
+from .access import Actor, coordinated_programme, open_to_member, require_coordinator
 from .errors import InvalidInputError, NotFoundError
 from .questionnaire import check_definition
 from .templates import TEMPLATES, template
@@ -198,14 +198,14 @@ def copy_programme(
 
 def list_programmes(session: Session, actor: Actor) -> list[Programme]:
     """Programmes the actor can see: a coordinator's course (or all, for institution
-    administrators); for members, those open in their course or tenant."""
+    administrators); for members, those :func:`~.access.open_to_member`."""
     query = select(Programme).where(Programme.tenant_id == actor.tenant_id)
     if not actor.institution_admin and actor.course_id is not None:
         query = query.where(
             (Programme.course_id == actor.course_id) | Programme.course_id.is_(None)
         )
     if not actor.coordinator:
-        query = query.where(Programme.status != "draft")
+        query = query.where(Programme.status != "draft", open_to_member(actor))
     return list(session.scalars(query.order_by(Programme.starts_on.desc(), Programme.id.desc())))
 
 

@@ -8,9 +8,11 @@ from .audit import record_event
 from .base import Base, UTCDateTime, utcnow
 from .db import Database, get_database, get_session, init_app, make_engine, parse_database_url
 from .errors import ConfigurationError, DecryptionError, EncryptionKeyError, RecordsError
+from .exports import csv_text, neutralise_cell
 from .people import ERASED_NAME, Course, Enrolment, Identity, LearningRecord, Member
 from .portals import Portal
 from .programmes import Match, Participant, Programme
+from .purge import AUDIT_RETENTION, purge_expired
 from .relationships import (
     Agreement,
     Alert,
@@ -27,6 +29,7 @@ from .sync_state import ConnectorConfig, SyncRun
 from .tenancy import Deployment, ExpiringValue, Tenant, ToolKey
 
 __all__ = [
+    "AUDIT_RETENTION",
     "ERASED_NAME",
     "Agreement",
     "Alert",
@@ -60,12 +63,15 @@ __all__ = [
     "Tenant",
     "ToolKey",
     "UTCDateTime",
+    "csv_text",
     "generate_key",
     "get_database",
     "get_session",
     "init_app",
     "make_engine",
+    "neutralise_cell",
     "parse_database_url",
+    "purge_expired",
     "record_event",
     "utcnow",
 ]

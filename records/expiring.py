@@ -69,12 +69,6 @@ def pop_value(session: Session, namespace: str, key: str) -> dict[str, Any] | No
     ).scalar_one_or_none()
 
 
-def purge_expired(session: Session) -> int:
-    """Delete every expired value; returns how many went."""
-    result = session.execute(delete(ExpiringValue).where(ExpiringValue.expires_at <= utcnow()))
-    return int(result.rowcount)  # type: ignore[attr-defined]
-
-
 def exists_expired(session: Session, namespace: str, key: str) -> bool:
     """Whether an expired value still sits under ``(namespace, key)`` (to tell "late")."""
     return (

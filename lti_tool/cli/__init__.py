@@ -1,7 +1,7 @@
 """The ``tandem`` command line. Each module adds its commands to :data:`main`."""
 
 from . import (
-    checkins,  # noqa: F401  (registers `tandem remind`)
+    checkins,  # noqa: F401  (registers `tandem remind`, `tandem purge`)
     connectors,  # noqa: F401  (registers `tandem connector`, `sync`, `import`, `member`)
     core,  # noqa: F401  (registers its commands)
     imports,  # noqa: F401  (registers `tandem import members`)

@@ -1,8 +1,9 @@
-"""``tandem remind``: send due reminders by email and raise alerts (run it from cron)."""
+"""``tandem remind``: send due reminders by email and raise alerts (run it from cron);
+``tandem purge``: delete expired values and old anonymous audit rows (``remind`` does too)."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, timedelta
 
 import click
 
@@ -13,6 +14,37 @@ from checkins.reminders import due_reminders, send_due
 from programmes import lapse_overdue_requests
 
 from .base import app_transaction, build_app, fail, main
+
+
+def _purged(counts: dict[str, int]) -> str:
+    return (
+        f"{counts['expiring_values']} expired value(s) and "
+        f"{counts['audit_events']} old anonymous audit row(s)"
+    )
+
+
+@main.command("purge")
+@click.option("--dry-run", is_flag=True, help="Count what would be deleted; delete nothing.")
+@click.option(
+    "--audit-days",
+    type=click.IntRange(min=1),
+    default=records.AUDIT_RETENTION.days,
+    show_default=True,
+    help="Delete audit rows no member acted in once they are older than this many days.",
+)
+def purge(dry_run: bool, audit_days: int) -> None:
+    """Delete expired sign-in state, links and counters, and old anonymous audit rows."""
+    app = build_app()
+    with app_transaction(app) as session:
+        counts = records.purge_expired(
+            session, now=datetime.now(UTC), audit_older_than=timedelta(days=audit_days)
+        )
+        if dry_run:
+            session.rollback()
+    if dry_run:
+        click.echo(f"would delete {_purged(counts)}; dry run, nothing deleted")
+    else:
+        click.echo(f"deleted {_purged(counts)}")
 
 
 @main.command("remind")
@@ -28,7 +60,7 @@ def remind(dry_run: bool, today: object) -> None:
 
     Each reminder is sent once: a sent one is recorded, and a run that fails part-way
     leaves the rest for the next run. Also opens coordinator alerts for quiet and
-    at-risk pairs.
+    at-risk pairs, and purges as ``tandem purge`` does (default retention).
     """
     day: date = today.date() if today is not None else date.today()  # type: ignore[attr-defined]
     app = build_app()
@@ -49,6 +81,8 @@ def remind(dry_run: bool, today: object) -> None:
         # Mentees' requests a mentor let lapse free the mentor's place first.
         n_lapsed = lapse_overdue_requests(session)
         n_alerts = raise_alerts_everywhere(session, day)
+    with app_transaction(app) as session:
+        purged = records.purge_expired(session, now=datetime.now(UTC))
     database = records.get_database(app)
     try:
         with app.app_context(), Mailer(settings) as mailer:
@@ -62,7 +96,7 @@ def remind(dry_run: bool, today: object) -> None:
     click.echo(
         f"{len(report.sent)} sent, {report.already_sent} already sent by another run, "
         f"{report.no_email} without an email address, {n_alerts} alert(s) raised, "
-        f"{n_lapsed} unanswered request(s) lapsed"
+        f"{n_lapsed} unanswered request(s) lapsed; purged {_purged(purged)}"
     )
     if report.failed is not None:
         fail(

@@ -1,4 +1,8 @@
-"""The coordinator's programme dashboard, evaluation export, re-match and alerts."""
+"""The coordinator's programme dashboard, evaluation export, re-match and alerts.
+
+Each view loads the programme through :mod:`programmes` (the one course-scoped access
+rule set-up and match day use), which checks the match or alert against it.
+"""
 
 from __future__ import annotations
 
@@ -8,41 +12,40 @@ from flask.typing import ResponseReturnValue
 import checkins
 import programmes
 import records
-from checkins.dashboard import programme_dashboard
-from checkins.export import evaluation_csv
 
 from .. import auth
+from .programmes import current_actor
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
-
-
-def _me() -> auth.CurrentMember:
-    member = auth.current_member()
-    assert member is not None  # coordinator_required guarantees it
-    return member
 
 
 @bp.get("/<int:programme_id>")
 @auth.coordinator_required
 def show(programme_id: int) -> ResponseReturnValue:
     """Figures, this cohort beside the previous one, quiet and at-risk pairs, charts."""
-    me = _me()
+    actor = current_actor()
     session = records.get_session()
-    board = programme_dashboard(session, me.tenant_id, programme_id)
+    board = programmes.programme_dashboard(session, actor, programme_id)
     # Members of this programme who asked for erasure: the coordinator may add a note,
     # never block; an institution administrator may carry the request out.
-    erasures = programmes.pending_requests(session, me.tenant_id, programme_id=programme_id)
-    return render_template("checkins/dashboard.html", board=board, csrf_token=auth.csrf_token(),
-                           erasures=erasures, institution_admin=me.institution_admin)  # fmt: skip
+    erasures = programmes.pending_requests(session, actor.tenant_id, programme_id=programme_id)
+    return render_template(
+        "checkins/dashboard.html",
+        board=board,
+        csrf_token=auth.csrf_token(),
+        erasures=erasures,
+        institution_admin=actor.institution_admin,
+    )
 
 
 @bp.get("/<int:programme_id>/evaluation.csv")
 @auth.coordinator_required
 def export(programme_id: int) -> ResponseReturnValue:
     """The evaluation as CSV; anonymised unless ``?named=1``."""
-    me = _me()
     named = request.args.get("named") == "1"
-    text = evaluation_csv(records.get_session(), me.tenant_id, programme_id, anonymise=not named)
+    text = programmes.evaluation_csv(
+        records.get_session(), current_actor(), programme_id, anonymise=not named
+    )
     name = f"programme-{programme_id}-evaluation{'-named' if named else ''}.csv"
     return Response(text, mimetype="text/csv",
                     headers={"Content-Disposition": f"attachment; filename={name}"})  # fmt: skip
@@ -53,11 +56,10 @@ def export(programme_id: int) -> ResponseReturnValue:
 def rematch(programme_id: int, match_id: int) -> ResponseReturnValue:
     """Close the pair as re-matched; the mentee goes back to the pool for match day."""
     auth.check_csrf(request.form.get("csrf_token"))
-    me = _me()
     session = records.get_session()
     try:
-        checkins.rematch_pair(session, me.tenant_id, match_id, me.member_id,
-                              reason=request.form.get("reason", ""))  # fmt: skip
+        programmes.rematch_pair(session, current_actor(), programme_id, match_id,
+                                reason=request.form.get("reason", ""))  # fmt: skip
         session.commit()
         flash("The pair is closed; the mentee is back in the pool for the next matching run.")
     except (checkins.InvalidInput, checkins.Conflict) as exc:
@@ -70,26 +72,14 @@ def rematch(programme_id: int, match_id: int) -> ResponseReturnValue:
 @auth.coordinator_required
 def resolve(programme_id: int, alert_id: int) -> ResponseReturnValue:
     auth.check_csrf(request.form.get("csrf_token"))
-    me = _me()
     session = records.get_session()
     try:
-        checkins.resolve_alert(session, me.tenant_id, alert_id, me.member_id)
+        programmes.resolve_alert(session, current_actor(), programme_id, alert_id)
         session.commit()
     except checkins.Conflict as exc:
         session.rollback()
         flash(str(exc), "error")
     return redirect(url_for("dashboard.show", programme_id=programme_id), 303)
-
-
-def _actor() -> programmes.Actor:
-    me = _me()
-    return programmes.Actor(
-        tenant_id=me.tenant_id,
-        member_id=me.member_id,
-        coordinator=True,
-        institution_admin=me.institution_admin,
-        course_id=me.course_id,
-    )
 
 
 @bp.post("/<int:programme_id>/erasure-requests/<int:request_id>/note")
@@ -98,7 +88,7 @@ def note_erasure(programme_id: int, request_id: int) -> ResponseReturnValue:
     """Add a note for the operator to a member's erasure request (it cannot stop it)."""
     auth.check_csrf(request.form.get("csrf_token"))
     session = records.get_session()
-    programmes.note_request(session, _actor(), programme_id, request_id,
+    programmes.note_request(session, current_actor(), programme_id, request_id,
                             request.form.get("note", ""))  # fmt: skip
     session.commit()
     flash("Your note is on the request.")
@@ -111,7 +101,7 @@ def erase(programme_id: int, request_id: int) -> ResponseReturnValue:
     """Carry out an erasure request (institution administrators only)."""
     auth.check_csrf(request.form.get("csrf_token"))
     session = records.get_session()
-    programmes.carry_out_request(session, _actor(), programme_id, request_id)
+    programmes.carry_out_request(session, current_actor(), programme_id, request_id)
     session.commit()
     flash("The member's data is erased.")
     return redirect(url_for("dashboard.show", programme_id=programme_id) + "#erasures", 303)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
+import secrets
 from typing import NoReturn
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
@@ -34,6 +35,12 @@ bp = Blueprint("portals", __name__)
 STATE_COOKIE_PREFIX = "portal_state_"
 STATE_COOKIE_MAX_AGE = 600
 _ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
+# The browser that asks for a sign-in link gets a random value; the link keeps its hash.
+LINK_BROWSER_COOKIE = "tandem_link_browser"
+# The link's page, opened in another browser, gives it a one-off confirmation value (in a
+# cookie and in the form) that a cross-site post cannot know.
+LINK_CONFIRM_COOKIE = "tandem_link_confirm"
+_COOKIE_VALUE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
 
 
 def _box() -> records.SecretBox:
@@ -51,20 +58,49 @@ def _portal(name: str) -> Portal:
     return portal
 
 
-def _refuse(exc: PortalError) -> NoReturn:
-    """Undo everything the request wrote, keep one audit row, and re-raise for the page."""
+def _refuse(exc: PortalError, *, spend_link: str | None = None) -> NoReturn:
+    """Undo everything the request wrote, keep one audit row, and re-raise for the page.
+
+    ``spend_link``: a sign-in link's token that the refusal must still use up (the
+    rollback would otherwise put it back). The audit row names the route, never the
+    path: a link's path carries its token.
+    """
     session = records.get_session()
     session.rollback()
+    if spend_link:
+        portals.spend_link(session, spend_link)
     audit(
         session,
         "portal.sign_in_refused",
         tenant_id=exc.tenant_id,
         portal_id=exc.portal_id,
-        detail={"reason": exc.reason, "message": str(exc), "path": request.path},
+        detail={
+            "reason": exc.reason,
+            "message": str(exc),
+            "path": request.url_rule.rule if request.url_rule else "",
+        },
         remote_addr=request.remote_addr,
     )
     session.commit()
     raise exc
+
+
+def _cookie_value(name: str) -> str | None:
+    value = request.cookies.get(name, "")
+    return value if _COOKIE_VALUE.match(value) else None
+
+
+def _set_link_cookie(response: Response, name: str, value: str, path: str) -> None:
+    secure = is_https()
+    response.set_cookie(
+        name,
+        value,
+        max_age=int(portals.LINK_LIFETIME.total_seconds()),
+        httponly=True,
+        secure=secure,
+        samesite="None" if secure else "Lax",
+        path=path,
+    )
 
 
 def _signed_in(outcome: PortalOutcome) -> Response:
@@ -156,9 +192,15 @@ def email_send(name: str) -> ResponseReturnValue:
     """Send a link if the address is an active member's; the page is the same either way."""
     portal = _portal(name)
     session = records.get_session()
+    # Every asker gets the cookie, known address or not: the answer tells nothing.
+    browser = _cookie_value(LINK_BROWSER_COOKIE) or secrets.token_urlsafe(24)
     try:
         link = portals.request_link(
-            session, portal, request.form.get("email", ""), remote_addr=request.remote_addr
+            session,
+            portal,
+            request.form.get("email", ""),
+            browser=browser,
+            remote_addr=request.remote_addr,
         )
     except PortalError as exc:
         _refuse(exc)
@@ -172,28 +214,59 @@ def email_send(name: str) -> ResponseReturnValue:
         except (ReminderError, OSError) as exc:
             # Saying so would tell that the address is known: log it for the operator.
             log.error("sign-in link for portal %s not sent: %s", name, exc)
-    return render_template("portals/email_form.html", portal=portal, sent=True)
+    response = current_app.make_response(
+        render_template("portals/email_form.html", portal=portal, sent=True)
+    )
+    _set_link_cookie(response, LINK_BROWSER_COOKIE, browser, request.script_root + "/portal/")
+    return response
 
 
 @bp.get("/portal/<name>/link/<token>")
 def email_link(name: str, token: str) -> ResponseReturnValue:
-    """A link from the email: a button that signs in.
+    """A link from the email: "You are signing in as NAME", and a button that signs in.
 
     The link is used up only by the button's POST, so a mail scanner that fetches every
-    link in a message cannot spend it.
+    link in a message cannot spend it. Opened in another browser than the one that asked
+    for it, the page says so and gives this browser the confirmation the POST needs.
     """
     portal = _portal(name)
-    return render_template("portals/email_link.html", portal=portal, token=token)
+    try:
+        preview = portals.preview_link(
+            records.get_session(), portal, token, browser=_cookie_value(LINK_BROWSER_COOKIE)
+        )
+    except PortalError as exc:
+        _refuse(exc)
+    confirm = None if preview.same_browser else secrets.token_urlsafe(24)
+    response = current_app.make_response(
+        render_template(
+            "portals/email_link.html", portal=portal, token=token, preview=preview, confirm=confirm
+        )
+    )
+    if confirm:
+        _set_link_cookie(response, LINK_CONFIRM_COOKIE, confirm, request.script_root + request.path)
+    return response
 
 
 @bp.post("/portal/<name>/link/<token>")
 def email_link_sign_in(name: str, token: str) -> ResponseReturnValue:
-    """Use the link: sign in as the member it was sent to."""
+    """Use the link: sign in as the member it was sent to. Any refusal spends it."""
     portal = _portal(name)
     session = records.get_session()
+    expected = _cookie_value(LINK_CONFIRM_COOKIE)
+    given = request.form.get("confirm", "")
+    confirmed = bool(expected) and secrets.compare_digest(expected or "", given)
     try:
-        outcome = portals.consume_link(session, portal, token, remote_addr=request.remote_addr)
+        outcome = portals.consume_link(
+            session,
+            portal,
+            token,
+            browser=_cookie_value(LINK_BROWSER_COOKIE),
+            confirmed=confirmed,
+            remote_addr=request.remote_addr,
+        )
     except PortalError as exc:
-        _refuse(exc)
+        _refuse(exc, spend_link=token)
     session.commit()
-    return _signed_in(outcome)
+    response = _signed_in(outcome)
+    response.delete_cookie(LINK_CONFIRM_COOKIE, path=request.script_root + request.path)
+    return response

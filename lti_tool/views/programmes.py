@@ -24,7 +24,9 @@ from .. import auth
 bp = Blueprint("programmes", __name__)
 
 
-def _actor() -> Actor:
+def current_actor() -> Actor:
+    """The signed-in member as :mod:`programmes` sees them: tenant, role and the course
+    of their launch, which the one access rule scopes a coordinator to."""
     member = auth.current_member()
     assert member is not None  # the decorators guarantee it
     return Actor(
@@ -89,7 +91,7 @@ def _required_date(name: str, message: str) -> date:
 @auth.login_required
 def index() -> ResponseReturnValue:
     """The programmes the signed-in member or coordinator can see."""
-    actor = _actor()
+    actor = current_actor()
     listed = programmes.list_programmes(records.get_session(), actor)
     return render_template(
         "programmes/index.html",
@@ -105,7 +107,7 @@ def index() -> ResponseReturnValue:
 @auth.login_required
 def show(programme_id: int) -> ResponseReturnValue:
     """A member's page of a programme: enrol, answers, matches to accept or decline."""
-    actor = _actor()
+    actor = current_actor()
     page = programmes.member_programme(records.get_session(), actor, programme_id)
     definition = page.programme.questionnaire
     return render_template(
@@ -122,7 +124,7 @@ def show(programme_id: int) -> ResponseReturnValue:
 @auth.login_required
 @_form_action
 def enrol(programme_id: int) -> ResponseReturnValue:
-    actor = _actor()
+    actor = current_actor()
     session = records.get_session()
     role = request.form.get("role", "")
     programme = programmes.get_programme(session, actor, programme_id)
@@ -138,7 +140,7 @@ def enrol(programme_id: int) -> ResponseReturnValue:
 @auth.login_required
 @_form_action
 def update_answers(programme_id: int) -> ResponseReturnValue:
-    actor = _actor()
+    actor = current_actor()
     session = records.get_session()
     page = programmes.member_programme(session, actor, programme_id)
     if page.participant is None:
@@ -157,7 +159,7 @@ def update_answers(programme_id: int) -> ResponseReturnValue:
 @auth.login_required
 @_form_action
 def withdraw(programme_id: int) -> ResponseReturnValue:
-    programmes.withdraw(records.get_session(), _actor(), programme_id)
+    programmes.withdraw(records.get_session(), current_actor(), programme_id)
     flash("You have left the programme.", "ok")
     return redirect(url_for("programmes.show", programme_id=programme_id), code=303)
 
@@ -169,7 +171,7 @@ def respond(match_id: int) -> ResponseReturnValue:
     accept = request.form.get("answer") == "accept"
     match = programmes.respond(
         records.get_session(),
-        _actor(),
+        current_actor(),
         match_id,
         accept=accept,
         reason=request.form.get("reason", ""),
@@ -182,7 +184,7 @@ def respond(match_id: int) -> ResponseReturnValue:
 @auth.login_required
 def mentors(programme_id: int) -> ResponseReturnValue:
     """Mentee choice and hybrid: mentors ranked for the signed-in mentee, with reasons."""
-    actor = _actor()
+    actor = current_actor()
     session = records.get_session()
     page = programmes.member_programme(session, actor, programme_id)
     programmes.lapse_overdue_requests(session, actor.tenant_id, programme_id)
@@ -197,7 +199,9 @@ def mentors(programme_id: int) -> ResponseReturnValue:
 @auth.login_required
 @_form_action
 def request_mentor(programme_id: int) -> ResponseReturnValue:
-    programmes.request_mentor(records.get_session(), _actor(), programme_id, _int("mentor_id"))
+    programmes.request_mentor(
+        records.get_session(), current_actor(), programme_id, _int("mentor_id")
+    )
     flash("Your request is sent; the mentor will answer within a few days.", "ok")
     return redirect(url_for("programmes.show", programme_id=programme_id), code=303)
 
@@ -211,7 +215,7 @@ def request_mentor(programme_id: int) -> ResponseReturnValue:
 def create() -> ResponseReturnValue:
     programme = programmes.create_from_template(
         records.get_session(),
-        _actor(),
+        current_actor(),
         request.form.get("template", ""),
         name=request.form.get("name", "").strip() or None,
         starts_on=_date("starts_on"),
@@ -223,7 +227,9 @@ def create() -> ResponseReturnValue:
 @bp.get("/programmes/<int:programme_id>/settings")
 @auth.coordinator_required
 def settings(programme_id: int) -> ResponseReturnValue:
-    programme = programmes.coordinated_programme(records.get_session(), _actor(), programme_id)
+    programme = programmes.coordinated_programme(
+        records.get_session(), current_actor(), programme_id
+    )
     return render_template(
         "programmes/settings.html", programme=programme, csrf_token=auth.csrf_token()
     )
@@ -234,7 +240,7 @@ def settings(programme_id: int) -> ResponseReturnValue:
 @_form_action
 def save_settings(programme_id: int) -> ResponseReturnValue:
     session = records.get_session()
-    actor = _actor()
+    actor = current_actor()
     current = programmes.coordinated_programme(session, actor, programme_id)
     questionnaire = dict(current.questionnaire)
     rules = [dict(rule) for rule in questionnaire.get("rules", [])]
@@ -280,7 +286,7 @@ def copy(programme_id: int) -> ResponseReturnValue:
     starts_on = _required_date("starts_on", "Give the new cohort a start date.")
     programme = programmes.copy_programme(
         records.get_session(),
-        _actor(),
+        current_actor(),
         programme_id,
         name=request.form.get("name", "").strip() or "Next cohort",
         starts_on=starts_on,
@@ -295,7 +301,10 @@ def board(programme_id: int) -> ResponseReturnValue:
     """Match day: the draft, unmatched mentees and why, mentor capacity used."""
     page = request.args.get("page", "1")
     board = programmes.draft_board(
-        records.get_session(), _actor(), programme_id, page=int(page) if page.isdigit() else 1
+        records.get_session(),
+        current_actor(),
+        programme_id,
+        page=int(page) if page.isdigit() else 1,
     )
     return render_template(
         "programmes/board.html",
@@ -322,7 +331,7 @@ def _back_to_board(
 def run(programme_id: int) -> ResponseReturnValue:
     summary = programmes.run_matching(
         records.get_session(),
-        _actor(),
+        current_actor(),
         programme_id,
         objective=request.form.get("objective", "max_score"),
     )
@@ -339,7 +348,7 @@ def run(programme_id: int) -> ResponseReturnValue:
 @_form_action
 def assign(programme_id: int) -> ResponseReturnValue:
     _match, warnings = programmes.assign_pair(
-        records.get_session(), _actor(), programme_id, _int("mentee_id"), _int("mentor_id")
+        records.get_session(), current_actor(), programme_id, _int("mentee_id"), _int("mentor_id")
     )
     return _back_to_board(programme_id, "Pair added to the draft and locked.", warnings)
 
@@ -349,7 +358,7 @@ def assign(programme_id: int) -> ResponseReturnValue:
 @_form_action
 def swap(programme_id: int) -> ResponseReturnValue:
     warnings = programmes.swap_mentors(
-        records.get_session(), _actor(), programme_id, _int("first_id"), _int("second_id")
+        records.get_session(), current_actor(), programme_id, _int("first_id"), _int("second_id")
     )
     return _back_to_board(programme_id, "Mentors swapped.", warnings)
 
@@ -360,9 +369,9 @@ def swap(programme_id: int) -> ResponseReturnValue:
 def change_pair(programme_id: int, match_id: int, what: str) -> ResponseReturnValue:
     session = records.get_session()
     if what == "remove":
-        programmes.remove_pair(session, _actor(), programme_id, match_id)
+        programmes.remove_pair(session, current_actor(), programme_id, match_id)
     else:
-        programmes.set_locked(session, _actor(), programme_id, match_id, what == "lock")
+        programmes.set_locked(session, current_actor(), programme_id, match_id, what == "lock")
     return _back_to_board(programme_id)
 
 
@@ -370,7 +379,7 @@ def change_pair(programme_id: int, match_id: int, what: str) -> ResponseReturnVa
 @auth.coordinator_required
 @_form_action
 def publish(programme_id: int) -> ResponseReturnValue:
-    count = programmes.publish(records.get_session(), _actor(), programme_id)
+    count = programmes.publish(records.get_session(), current_actor(), programme_id)
     flash(f"Published {count} pairs: both sides can now accept or decline.", "ok")
     return _back_to_board(programme_id)
 
@@ -382,7 +391,7 @@ def shortlists(programme_id: int) -> ResponseReturnValue:
     deadline = _required_date("choose_by", "Give mentees a date to choose by.")
     count = programmes.open_shortlists(
         records.get_session(),
-        _actor(),
+        current_actor(),
         programme_id,
         datetime.combine(deadline, time(23, 59), tzinfo=UTC),
     )

@@ -81,7 +81,10 @@ def test_a_member_flags_privately_and_the_coordinator_rematches(
         flag_pair(session, tenant, pair.match.id, pair.mentee.id, "  ")
     alert = flag_pair(session, tenant, pair.match.id, pair.mentee.id, "I can't reach my mentor")
     assert alert.kind == "member_flag" and alert.raised_by_member_id == pair.mentee.id
-    match = rematch_pair(session, tenant, pair.match.id, world.coordinator.id, reason="no contact")
+    match = rematch_pair(
+        session, tenant, pair.match.id, world.coordinator.id,
+        programme_id=world.programme.id, reason="no contact",
+    )  # fmt: skip
     assert match.status == "rematched" and pair.mentee_participant.status == "enrolled"
     assert pair.mentor_participant.slots_taken == 0
     assert alert.status == "resolved"
@@ -89,7 +92,10 @@ def test_a_member_flags_privately_and_the_coordinator_rematches(
         (pair.mentor_participant.id, pair.mentee_participant.id)
     }
     with pytest.raises(PairNotRunning):
-        rematch_pair(session, tenant, pair.match.id, world.coordinator.id, reason="again")
+        rematch_pair(
+            session, tenant, pair.match.id, world.coordinator.id,
+            programme_id=world.programme.id, reason="again",
+        )  # fmt: skip
 
 
 def test_closing_records_the_outcome(session: Session, world: World) -> None:

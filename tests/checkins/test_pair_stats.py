@@ -103,7 +103,10 @@ def writes(session: Session, world: World):  # type: ignore[no-untyped-def]
     yield answer_survey(session, tenant, second.mentor.id, "end",
                         SurveyAnswer(satisfaction=3, usefulness=3, confidence=4, goal_progress=50),
                         match_id=second.match.id, today=TODAY)  # fmt: skip
-    yield rematch_pair(session, tenant, first.match.id, world.coordinator.id, reason="distance")
+    yield rematch_pair(
+        session, tenant, first.match.id, world.coordinator.id,
+        programme_id=world.programme.id, reason="distance",
+    )  # fmt: skip
     again = make_pair(session, world.tenant, world.programme, "Rita Rematch", "Milo Again")
     yield checkin(again, 0, 30)
 

@@ -96,6 +96,8 @@ def test_tandem_remind_command(app_config: dict, world: World, monkeypatch) -> N
         again = runner.invoke(main, ["remind", "--today", day])
     assert result.exit_code == 0, result.output
     assert "8 sent" in result.output and "alert(s) raised" in result.output
+    # Every remind run also purges (issue 12, finding 10).
+    assert "purged 0 expired value(s) and 0 old anonymous audit row(s)" in result.output
     assert "0 sent" in again.output
     assert len(inbox.messages) == 8
     db = Database(app_config["TANDEM_DATABASE_URL"])

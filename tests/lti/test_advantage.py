@@ -110,13 +110,49 @@ def test_launch_from_a_placed_link_opens_the_programme_and_keeps_the_line_item(
         session.flush()
         programme_id = programme.id
     lineitem = f"{platform.lineitems_url}/7"
-    platform.launch(client, ADA, custom={"tandem_programme_id": str(programme_id)}, ags=True,
+    # The course's coordinator links the programme and records its line item ...
+    platform.launch(client, GRACE, custom={"tandem_programme_id": str(programme_id)}, ags=True,
                     lineitem=lineitem)  # fmt: skip
-    assert "Placed programme" in client.get("/me").get_data(as_text=True)
     with app.app_context(), records.get_database(app).transaction() as session:
         programme = session.get(Programme, programme_id)
         assert programme.lineitem_url == lineitem
         assert programme.course_id is not None
+    # ... and a learner's launch from the same link opens it.
+    platform.launch(client, ADA, custom={"tandem_programme_id": str(programme_id)}, ags=True,
+                    lineitem=lineitem)  # fmt: skip
+    assert "Placed programme" in client.get("/me").get_data(as_text=True)
+
+
+def _programme_row(app, programme_id: int) -> tuple:  # type: ignore[no-untyped-def]
+    with app.app_context(), records.get_database(app).transaction() as session:
+        p = session.get(Programme, programme_id)
+        return (p.course_id, p.lti_context_id, p.lineitem_url, dict(p.settings))
+
+
+def test_a_learners_launch_never_re_points_the_programmes_line_item(app, client, platform):
+    """Issue 12, finding 12: a learner's launch carrying ``custom tandem_programme_id``
+    (and a line item of their choosing) links nothing and re-points nothing."""
+    programme_id = _placed_programme(app, platform)
+    before = _programme_row(app, programme_id)
+    platform.launch(client, ADA, custom={"tandem_programme_id": str(programme_id)}, ags=True,
+                    lineitem=f"{platform.lineitems_url}/attacker")  # fmt: skip
+    assert _programme_row(app, programme_id) == before
+
+
+def test_another_courses_launch_cannot_take_a_linked_programme(app, client, platform):
+    """A coordinator (or learner) of course B launching with the id of course A's
+    programme neither re-points its line item nor opens it."""
+    programme_id = _placed_programme(app, platform)
+    lineitem = f"{platform.lineitems_url}/7"
+    platform.launch(client, GRACE, custom={"tandem_programme_id": str(programme_id)}, ags=True,
+                    lineitem=lineitem)  # fmt: skip
+    linked = _programme_row(app, programme_id)
+    platform.context = {**platform.context, "id": "course-other", "title": "Other course"}
+    for person in (GRACE, ADA):
+        platform.launch(client, person, custom={"tandem_programme_id": str(programme_id)},
+                        ags=True, lineitem=f"{platform.lineitems_url}/elsewhere")  # fmt: skip
+        assert _programme_row(app, programme_id) == linked
+        assert "Scored programme" not in client.get("/me").get_data(as_text=True)
 
 
 @pytest.mark.parametrize(
@@ -201,6 +237,8 @@ def test_post_progress_creates_the_line_item_then_posts_scores_with_one_token(
     app, client, platform
 ) -> None:
     programme_id = _placed_programme(app, platform)
+    # The coordinator's launch records the platform's line-items URL for the programme.
+    platform.launch(client, GRACE, custom={"tandem_programme_id": str(programme_id)}, ags=True)
     platform.launch(client, ADA, custom={"tandem_programme_id": str(programme_id)}, ags=True)
     member_id = _member_id(app, "user-1")
     with app.app_context(), records.get_database(app).transaction() as session:

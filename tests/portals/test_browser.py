@@ -1,6 +1,11 @@
-"""A real headless Chromium: from "Mentoring" in the member portal to Tandem's member page."""
+"""A real headless Chromium: from "Mentoring" in the member portal to Tandem's member page,
+and an emailed sign-in link opened in the asking browser, another one, and posted by an
+attacker's page."""
 
 from __future__ import annotations
+
+import re
+from collections.abc import Iterator
 
 import pytest
 from flask import Flask
@@ -8,8 +13,22 @@ from playwright.sync_api import sync_playwright
 
 from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
 from tests.support.oidc_provider import OidcProvider
+from tests.support.smtp import Inbox, smtp_server
 
 from .conftest import PORTAL, Directory, register_portal
+from .test_email_links import NAME, email_portal  # noqa: F401 (a fixture)
+
+
+@pytest.fixture
+def mail() -> Iterator[tuple[Inbox, str]]:
+    with smtp_server() as running:
+        yield running
+
+
+@pytest.fixture
+def app_config(app_config: dict, mail: tuple[Inbox, str]) -> dict:
+    # No TANDEM_BASE_URL: links point at the loopback server the browser talks to.
+    return {**app_config, "TANDEM_SMTP_URL": mail[1]}
 
 
 @pytest.mark.browser
@@ -46,5 +65,57 @@ def test_from_mentoring_in_the_portal_to_the_member_page(
             frame = page.frame_locator("#tandem")
             assert "Welcome, Ada Lovelace" in frame.locator("#member").inner_text()
             page.screenshot(path=str(ARTIFACTS / f"portal-4-embedded-{backend}.png"))
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+@pytest.mark.usefixtures("email_portal")
+def test_a_sign_in_link_is_bound_to_the_browser_that_asked(
+    app: Flask, server: str, mail: tuple[Inbox, str], directory: Directory, backend: str
+) -> None:
+    """Issue 12, finding 9, in a real browser: the asking browser signs in with one press,
+    another browser after confirming on the link's page, an attacker's auto-posting page
+    not at all."""
+    inbox = mail[0]
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    def ask(page) -> str:  # type: ignore[no-untyped-def]
+        page.goto(f"{server}/portal/{NAME}/email")
+        page.fill("input[name=email]", "ada@example.org")
+        page.click("button[type=submit]")
+        page.wait_for_selector("text=If this address belongs to a member")
+        body = inbox.messages[-1].get_payload(decode=True).decode()
+        return re.search(r"(http://127\.0\.0\.1:\d+/portal/\S+)", body).group(1)
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            laptop = browser.new_context().new_page()
+            link = ask(laptop)
+            laptop.goto(link)
+            assert "You are signing in as Ada" in laptop.inner_text("#signing-in-as")
+            assert laptop.locator("#other-browser").count() == 0
+            laptop.click("#sign-in")
+            laptop.wait_for_url(f"{server}/me")
+
+            link = ask(laptop)
+            phone = browser.new_context().new_page()
+            phone.goto(link)
+            assert phone.locator("#other-browser").is_visible()
+            phone.screenshot(path=str(ARTIFACTS / f"email-link-other-browser-{backend}.png"))
+            phone.click("#sign-in")
+            phone.wait_for_url(f"{server}/me")
+
+            link = ask(laptop)
+            victim = browser.new_context().new_page()
+            victim.set_content(
+                f'<form method="post" action="{link}"><input name="confirm" '
+                f'value="{"x" * 32}"></form><script>document.forms[0].submit()</script>'
+            )
+            victim.wait_for_url(link)
+            assert "asked for in another browser" in victim.content()
+            victim.goto(f"{server}/me")
+            assert "Welcome" not in victim.content()
         finally:
             browser.close()

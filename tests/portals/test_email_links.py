@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -15,7 +16,7 @@ import portals
 import records
 from portals import PortalSettings
 from portals.state import EMAIL_LINK
-from records import ExpiringValue, Member, utcnow
+from records import AuditEvent, ExpiringValue, Member, utcnow
 from tests.support.smtp import Inbox, smtp_server
 
 from .conftest import Directory, grown, last_audit, row_counts
@@ -155,8 +156,13 @@ def test_member_deactivated_after_the_link_was_sent_is_refused(
     before = row_counts(app)
     response = client.post(path)
     assert response.status_code == 403
-    assert grown(before, row_counts(app)) == {"audit_events": 1}
+    # One audit row, and the refused link is spent (issue 12, finding 11).
+    assert grown(before, row_counts(app)) == {"audit_events": 1, "expiring_values": -1}
     assert last_audit(app).detail["reason"] == "member_inactive"
+    with app.app_context(), records.get_database(app).transaction() as session:
+        session.execute(update(Member).where(Member.id == directory.ada_id).values(active=True))
+    assert client.post(path).status_code == 400
+    assert last_audit(app).detail["reason"] == "link_used_or_unknown"
 
 
 def test_links_are_rate_limited_per_address(
@@ -192,7 +198,9 @@ def test_a_link_for_one_portal_does_not_open_another(
     response = client.post(path)
     assert response.status_code == 400
     assert last_audit(app).detail["reason"] == "link_other_portal"
-    assert client.post(link_path(inbox)).status_code == 303  # still good where it belongs
+    # A refused link is spent, even where it belongs (issue 12, finding 11).
+    assert client.post(link_path(inbox)).status_code == 400
+    assert last_audit(app).detail["reason"] == "link_used_or_unknown"
 
 
 def test_smtp_failure_shows_the_same_page(
@@ -200,3 +208,97 @@ def test_smtp_failure_shows_the_same_page(
 ) -> None:
     inbox.refuse_after = 0
     assert "If this address belongs to a member" in ask(client, "ada@example.org")
+
+
+# Issue 12, findings 9 and 11: an emailed sign-in link names who it signs in, is bound to
+# the browser that asked for it, is spent by every refusal, and never reaches the audit
+# table.
+
+
+def _confirm(page: str) -> str:
+    found = re.search(r'name="confirm" value="([^"]+)"', page)
+    assert found, page
+    return found.group(1)
+
+
+def test_the_link_page_says_who_is_signing_in(
+    app: Flask, client: FlaskClient, inbox: Inbox, directory: Directory, email_portal: int
+) -> None:
+    ask(client, "ada@example.org")
+    page = client.get(link_path(inbox)).get_data(as_text=True)
+    assert "You are signing in as <strong>Ada" in page
+    assert 'id="other-browser"' not in page and 'name="confirm"' not in page
+
+
+def test_a_link_posted_from_another_browser_is_refused_and_spent(
+    app: Flask, client: FlaskClient, inbox: Inbox, directory: Directory, email_portal: int
+) -> None:
+    """Login CSRF: an attacker asks for a link to their own account and makes a victim's
+    browser post it (with any confirmation value they like)."""
+    ask(client, "ada@example.org")
+    path = link_path(inbox)
+    victim = app.test_client()
+    before = row_counts(app)
+    answer = victim.post(path, data={"confirm": "x" * 32})
+    assert answer.status_code == 400 and "another browser" in answer.get_data(as_text=True)
+    assert grown(before, row_counts(app)) == {"audit_events": 1, "expiring_values": -1}
+    assert last_audit(app).detail["reason"] == "link_other_browser"
+    with victim.session_transaction() as flask_session:
+        assert "member_id" not in flask_session
+    # Spent: not even the asking browser can use it now.
+    assert client.post(path).status_code == 400
+
+
+def test_another_browser_signs_in_after_confirming_on_the_links_page(
+    app: Flask, client: FlaskClient, inbox: Inbox, directory: Directory, email_portal: int
+) -> None:
+    ask(client, "ada@example.org")
+    path = link_path(inbox)
+    phone = app.test_client()
+    page = phone.get(path).get_data(as_text=True)
+    assert "You are signing in as <strong>Ada" in page and 'id="other-browser"' in page
+    answer = phone.post(path, data={"confirm": _confirm(page)})
+    assert answer.status_code == 303 and answer.location.endswith("/me")
+    with phone.session_transaction() as flask_session:
+        assert flask_session["member_id"] == directory.ada_id
+
+
+def test_a_confirmation_from_another_browsers_page_does_not_count(
+    app: Flask, client: FlaskClient, inbox: Inbox, directory: Directory, email_portal: int
+) -> None:
+    ask(client, "ada@example.org")
+    path = link_path(inbox)
+    attacker = app.test_client()
+    confirm = _confirm(attacker.get(path).get_data(as_text=True))
+    victim = app.test_client()
+    assert victim.post(path, data={"confirm": confirm}).status_code == 400
+    assert last_audit(app).detail["reason"] == "link_other_browser"
+
+
+def test_no_audit_row_ever_holds_a_link_token(
+    app: Flask, client: FlaskClient, inbox: Inbox, directory: Directory, email_portal: int
+) -> None:
+    tokens = []
+    for _ in range(3):
+        ask(client, "ada@example.org")
+        tokens.append(link_path(inbox).rsplit("/", 1)[1])
+    other = app.test_client()
+    other.get(f"/portal/{NAME}/link/{tokens[0]}")  # opened elsewhere
+    other.post(f"/portal/{NAME}/link/{tokens[0]}")  # refused: another browser
+    client.post(f"/portal/{NAME}/link/{tokens[0]}")  # refused: used
+    with app.app_context(), records.get_database(app).transaction() as session:
+        session.execute(
+            update(ExpiringValue)
+            .where(ExpiringValue.namespace == EMAIL_LINK)
+            .values(expires_at=utcnow() - timedelta(seconds=1))
+        )
+    client.get(f"/portal/{NAME}/link/{tokens[1]}")  # refused: late
+    client.post(f"/portal/{NAME}/link/{tokens[1]}")  # refused: late
+    client.post(f"/portal/{NAME}/link/{tokens[2]}-forged")  # refused: unknown
+    with app.app_context(), records.get_database(app).transaction() as session:
+        rows = session.scalars(select(AuditEvent)).all()
+        text = json.dumps([[r.action, r.subject_id, r.detail, r.remote_addr] for r in rows])
+    assert sum(r.action == "portal.sign_in_refused" for r in rows) == 5
+    for token in tokens:
+        assert token not in text
+        assert token[:20] not in text
