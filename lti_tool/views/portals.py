@@ -11,6 +11,7 @@ import re
 from typing import NoReturn
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import session as flask_session
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
@@ -34,6 +35,8 @@ bp = Blueprint("portals", __name__)
 STATE_COOKIE_PREFIX = "portal_state_"
 STATE_COOKIE_MAX_AGE = 600
 _ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
+# The session key naming the portal to sign out at (see core.sign_out).
+PORTAL_SIGN_OUT = "portal_sign_out"
 
 
 def _box() -> records.SecretBox:
@@ -45,14 +48,18 @@ def _portal(name: str) -> Portal:
     try:
         portal = portals.get_portal(records.get_session(), name)
     except PortalError as exc:
-        _refuse(exc)
+        _refuse(exc, name)
     assert portal is not None
     security.allow_framing_by(portal.origins)
     return portal
 
 
-def _refuse(exc: PortalError) -> NoReturn:
-    """Undo everything the request wrote, keep one audit row, and re-raise for the page."""
+def _refuse(exc: PortalError, name: str) -> NoReturn:
+    """Undo everything the request wrote, keep one audit row and one log line (reason and
+    portal, never a secret or token), and re-raise for the page."""
+    log.warning(
+        "portal %s refused a sign-in: %s: %s", name[:50], exc.reason, exc.detail or str(exc)
+    )
     session = records.get_session()
     session.rollback()
     audit(
@@ -70,6 +77,12 @@ def _refuse(exc: PortalError) -> NoReturn:
 def _signed_in(outcome: PortalOutcome) -> Response:
     """Replace whatever session there was with this member's, and land on their page."""
     auth.sign_in(outcome, outcome.origins)
+    if outcome.id_token_hint is not None:
+        # The portal offers RP-initiated logout: /sign-out sends the browser there too.
+        flask_session[PORTAL_SIGN_OUT] = {
+            "portal_id": outcome.portal_id,
+            "id_token_hint": outcome.id_token_hint,
+        }
     security.allow_framing_by(outcome.origins)
     target = url_for("lti.coordinator_home" if outcome.role == COORDINATOR else "lti.member_home")
     return redirect(target, code=303)
@@ -89,7 +102,7 @@ def login(name: str) -> ResponseReturnValue:
     try:
         start = portals.start_sign_in(session, portal, external_url("portals.callback", name=name))
     except PortalError as exc:
-        _refuse(exc)
+        _refuse(exc, name)
     session.commit()
     response = redirect(start.url, code=302)
     secure = is_https()
@@ -135,7 +148,7 @@ def callback(name: str) -> ResponseReturnValue:
             remote_addr=request.remote_addr,
         )
     except PortalError as exc:
-        _refuse(exc)
+        _refuse(exc, name)
     session.commit()
     response = _signed_in(outcome)
     response.delete_cookie(STATE_COOKIE_PREFIX + state, path=_cookie_path(name))
@@ -161,7 +174,7 @@ def email_send(name: str) -> ResponseReturnValue:
             session, portal, request.form.get("email", ""), remote_addr=request.remote_addr
         )
     except PortalError as exc:
-        _refuse(exc)
+        _refuse(exc, name)
     session.commit()
     if link is not None:
         url = external_url("portals.email_link", name=name, token=link.token)
@@ -194,6 +207,6 @@ def email_link_sign_in(name: str, token: str) -> ResponseReturnValue:
     try:
         outcome = portals.consume_link(session, portal, token, remote_addr=request.remote_addr)
     except PortalError as exc:
-        _refuse(exc)
+        _refuse(exc, name)
     session.commit()
     return _signed_in(outcome)

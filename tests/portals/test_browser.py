@@ -35,7 +35,7 @@ def test_from_mentoring_in_the_portal_to_the_member_page(
             page.click("#portal-sign-in")
             page.wait_for_selector("#member")
             assert page.url == f"{server}/me"
-            assert "Welcome, Ada Lovelace" in page.content()
+            assert "Welcome, Ada Member" in page.content()
             page.screenshot(path=str(ARTIFACTS / f"portal-3-member-{backend}.png"), full_page=True)
 
             page.click("#programmes-link")
@@ -44,7 +44,7 @@ def test_from_mentoring_in_the_portal_to_the_member_page(
             # Embedded in the portal: the member page renders inside its frame.
             page.goto(f"{provider.issuer}/portal/embed")
             frame = page.frame_locator("#tandem")
-            assert "Welcome, Ada Lovelace" in frame.locator("#member").inner_text()
+            assert "Welcome, Ada Member" in frame.locator("#member").inner_text()
             page.screenshot(path=str(ARTIFACTS / f"portal-4-embedded-{backend}.png"))
         finally:
             browser.close()
