@@ -115,8 +115,7 @@ def link_portal_member(
             "may still be on its way from the member directory; try again tomorrow, or ask "
             "your association."
             + (
-                " Your member portal has not confirmed your email address: confirm it there "
-                "first."
+                " Your member portal has not confirmed your email address: confirm it there first."
                 if unverified is not None
                 else ""
             ),
