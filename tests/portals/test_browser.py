@@ -48,3 +48,40 @@ def test_from_mentoring_in_the_portal_to_the_member_page(
             page.screenshot(path=str(ARTIFACTS / f"portal-4-embedded-{backend}.png"))
         finally:
             browser.close()
+
+
+@pytest.mark.browser
+def test_sign_in_then_sign_out_at_tandem_and_at_the_portal(
+    app: Flask, server: str, provider: OidcProvider, directory: Directory, backend: str
+) -> None:
+    provider.end_session = True
+    register_portal(app, provider, origins=(provider.issuer,))
+    provider.interactive = True
+    provider.next_claims = {"sub": "p-ada", "member_number": "M-1001"}
+    provider.tandem_login_url = f"{server}/portal/{PORTAL}/login"
+    provider.tandem_embed_url = f"{server}/me"
+    ARTIFACTS.mkdir(exist_ok=True)
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{provider.issuer}/portal")
+            page.click("#mentoring")
+            page.click("#portal-sign-in")
+            page.wait_for_selector("#member")
+
+            # Signed out from inside the portal's frame: the whole window goes to the
+            # portal's sign-out and comes back to Tandem's page.
+            page.goto(f"{provider.issuer}/portal/embed")
+            page.frame_locator("#tandem").locator("#sign-out").click()
+            page.wait_for_selector("#signed-out")
+            assert page.url == f"{server}/sign-out"
+            assert len(provider.logouts) == 1
+            assert provider.logouts[0]["post_logout_redirect_uri"] == f"{server}/sign-out"
+            page.screenshot(path=str(ARTIFACTS / f"portal-5-signed-out-{backend}.png"))
+
+            response = page.goto(f"{server}/me")
+            assert response is not None and response.status == 401
+        finally:
+            browser.close()
