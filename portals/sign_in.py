@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import hmac
 import secrets
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from datetime import timedelta
 from typing import Any
@@ -147,6 +149,17 @@ def _browser_state_refused(session: Session, portal: Portal, state: str) -> Sign
     )
 
 
+@contextmanager
+def _about(portal: Portal) -> Iterator[None]:
+    """Errors of the provider's answers know no portal: name this one in them."""
+    try:
+        yield
+    except PortalError as exc:
+        if exc.portal_id is None:
+            exc.tenant_id, exc.portal_id = portal.tenant_id, portal.id
+        raise
+
+
 def finish_sign_in(
     session: Session,
     box: SecretBox,
@@ -167,82 +180,57 @@ def finish_sign_in(
             an unverified email only).
         ProviderError: the provider could not be reached.
     """
-    try:
-        return _finish(
-            session,
-            box,
-            portal,
-            state=state,
-            browser_state=browser_state,
+    with _about(portal):
+        metadata = _oidc(portal)
+        # The state must come back in the browser that started the sign-in (its cookie):
+        # otherwise someone could sign a victim into the attacker's account.
+        if not state or not browser_state or not hmac.compare_digest(state, browser_state):
+            raise _browser_state_refused(session, portal, state)
+        pending = pop_value(session, SIGN_IN_STATE, state)
+        if pending is None or pending.get("portal_id") != portal.id:
+            raise _refused(
+                portal,
+                "This sign-in has expired or was already used. Start again from your member "
+                "portal.",
+                "unknown_state",
+            )
+        if not code:
+            raise _refused(portal, "The portal sent no sign-in code.", "no_code")
+        token = exchange_code(
+            metadata,
+            portal.client_id or "",
+            box.decrypt(portal.client_secret_encrypted or ""),
+            pending["redirect_uri"],
             code=code,
-            remote_addr=remote_addr,
+            code_verifier=pending["verifier"],
         )
-    except PortalError as exc:
-        # Errors of the provider's answers know no portal: this one is theirs.
-        if exc.portal_id is None:
-            exc.tenant_id, exc.portal_id = portal.tenant_id, portal.id
-        raise
-
-
-def _finish(
-    session: Session,
-    box: SecretBox,
-    portal: Portal,
-    *,
-    state: str,
-    browser_state: str | None,
-    code: str,
-    remote_addr: str | None,
-) -> PortalOutcome:
-    metadata = _oidc(portal)
-    # The state must come back in the browser that started the sign-in (its cookie):
-    # otherwise someone could sign a victim into the attacker's account.
-    if not state or not browser_state or not hmac.compare_digest(state, browser_state):
-        raise _browser_state_refused(session, portal, state)
-    pending = pop_value(session, SIGN_IN_STATE, state)
-    if pending is None or pending.get("portal_id") != portal.id:
-        raise _refused(
+        claims = verify_id_token(
+            token["id_token"],
+            fetch_key_set(metadata.jwks_uri),
+            issuer=portal.issuer or "",
+            client_id=portal.client_id or "",
+            nonce=pending["nonce"],
+            algorithms=metadata.algorithms,
+        )
+        access_token = token.get("access_token")
+        if isinstance(access_token, str) and access_token:
+            claims = merge_userinfo(claims, fetch_userinfo(metadata, access_token))
+        member = link_portal_member(
+            session,
             portal,
-            "This sign-in has expired or was already used. Start again from your member portal.",
-            "unknown_state",
+            person_from_claims(portal, claims),
+            unverified=unverified_email(claims),
         )
-    if not code:
-        raise _refused(portal, "The portal sent no sign-in code.", "no_code")
-    token = exchange_code(
-        metadata,
-        portal.client_id or "",
-        box.decrypt(portal.client_secret_encrypted or ""),
-        pending["redirect_uri"],
-        code=code,
-        code_verifier=pending["verifier"],
-    )
-    claims = verify_id_token(
-        token["id_token"],
-        fetch_key_set(metadata.jwks_uri),
-        issuer=portal.issuer or "",
-        client_id=portal.client_id or "",
-        nonce=pending["nonce"],
-        algorithms=metadata.algorithms,
-    )
-    access_token = token.get("access_token")
-    if isinstance(access_token, str) and access_token:
-        claims = merge_userinfo(claims, fetch_userinfo(metadata, access_token))
-    member = link_portal_member(
-        session,
-        portal,
-        person_from_claims(portal, claims),
-        unverified=unverified_email(claims),
-    )
-    role = role_from_claims(portal, claims)
-    # Remembered so that reopening this callback says "already used" (see above).
-    add_value(session, SIGN_IN_USED, state, {"portal_id": portal.id}, STATE_LIFETIME)
-    outcome = signed_in(session, portal, member, role, method="oidc", remote_addr=remote_addr)
-    if metadata.end_session_endpoint is None:
-        return outcome
-    # Kept for RP-initiated logout, which wants the ID token back as a hint; a very long
-    # one would not fit the session cookie, and client_id alone identifies Tandem.
-    hint = token["id_token"] if len(token["id_token"]) <= MAX_HINT_LENGTH else ""
-    return replace(outcome, id_token_hint=hint)
+        role = role_from_claims(portal, claims)
+        # Remembered so that reopening this callback says "already used" (see above).
+        add_value(session, SIGN_IN_USED, state, {"portal_id": portal.id}, STATE_LIFETIME)
+        outcome = signed_in(session, portal, member, role, method="oidc", remote_addr=remote_addr)
+        if metadata.end_session_endpoint is None:
+            return outcome
+        # Kept for RP-initiated logout, which wants the ID token back as a hint; a very long
+        # one would not fit the session cookie, and client_id alone identifies Tandem.
+        hint = token["id_token"] if len(token["id_token"]) <= MAX_HINT_LENGTH else ""
+        return replace(outcome, id_token_hint=hint)
 
 
 def sign_out_url(

@@ -12,16 +12,21 @@ from tests.support.oidc_provider import OidcProvider
 from .conftest import PORTAL, Directory, register_portal
 
 
+def _portal_around_tandem(app: Flask, provider: OidcProvider, server: str) -> None:
+    """The portal links and embeds the live Tandem; its sign-in page asks for a click."""
+    register_portal(app, provider, origins=(provider.issuer,))
+    provider.interactive = True
+    provider.tandem_login_url = f"{server}/portal/{PORTAL}/login"
+    provider.tandem_embed_url = f"{server}/me"
+    ARTIFACTS.mkdir(exist_ok=True)
+
+
 @pytest.mark.browser
 def test_from_mentoring_in_the_portal_to_the_member_page(
     app: Flask, server: str, provider: OidcProvider, directory: Directory, backend: str
 ) -> None:
-    register_portal(app, provider, origins=(provider.issuer,))
-    provider.interactive = True
+    _portal_around_tandem(app, provider, server)
     provider.next_claims = {"sub": "p-ada", "member_number": "M-1001", "name": "Ada Lovelace"}
-    provider.tandem_login_url = f"{server}/portal/{PORTAL}/login"
-    provider.tandem_embed_url = f"{server}/me"
-    ARTIFACTS.mkdir(exist_ok=True)
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -55,12 +60,8 @@ def test_sign_in_then_sign_out_at_tandem_and_at_the_portal(
     app: Flask, server: str, provider: OidcProvider, directory: Directory, backend: str
 ) -> None:
     provider.end_session = True
-    register_portal(app, provider, origins=(provider.issuer,))
-    provider.interactive = True
+    _portal_around_tandem(app, provider, server)
     provider.next_claims = {"sub": "p-ada", "member_number": "M-1001"}
-    provider.tandem_login_url = f"{server}/portal/{PORTAL}/login"
-    provider.tandem_embed_url = f"{server}/me"
-    ARTIFACTS.mkdir(exist_ok=True)
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

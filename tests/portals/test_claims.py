@@ -16,17 +16,7 @@ import records
 from records import Identity, Member
 from tests.support.oidc_provider import OidcProvider
 
-from .conftest import (
-    PORTAL,
-    Directory,
-    authorize,
-    grown,
-    last_audit,
-    register_portal,
-    row_counts,
-    sign_in,
-    start,
-)
+from .conftest import PORTAL, Directory, authorize, refused, register_portal, sign_in, start
 
 
 def signed_in_member(client: FlaskClient) -> int | None:
@@ -95,13 +85,8 @@ def test_userinfo_about_someone_else_is_refused_without_a_write(
     provider.claims_in = "userinfo"
     provider.next_claims = {"sub": "p-x", "member_number": "M-1001"}
     provider.userinfo_overrides = {"sub": "p-ada"}  # OIDC Core 5.3.2: must not be used
-    url = authorize(start(client))
-    before = row_counts(app)
-    response = client.get(url)
-    assert response.status_code == 400
-    assert "about someone else" in response.get_data(as_text=True)
-    assert grown(before, row_counts(app)) == {"audit_events": 1}
-    assert last_audit(app).detail["reason"] == "userinfo_sub_mismatch"
+    page = refused(app, client, authorize(start(client)), 400, "userinfo_sub_mismatch")
+    assert "about someone else" in page
     assert signed_in_member(client) is None
 
 
@@ -114,12 +99,7 @@ def test_userinfo_unreachable_is_a_502_with_one_audit_row(
         portal = session.get(records.Portal, portal_id)
         assert portal is not None
         portal.provider = {**portal.provider, "userinfo_endpoint": "http://127.0.0.1:9/userinfo"}
-    url = authorize(start(client))
-    before = row_counts(app)
-    response = client.get(url)
-    assert response.status_code == 502
-    assert grown(before, row_counts(app)) == {"audit_events": 1}
-    assert last_audit(app).detail["reason"] == "unreachable"
+    refused(app, client, authorize(start(client)), 502, "unreachable")
 
 
 @pytest.mark.parametrize(
@@ -142,13 +122,8 @@ def test_email_not_verified_exactly_true_links_nobody_and_renames_nobody(
     provider.next_claims = {"sub": "p-intruder", "email": "ben.baker@example.org", "name": "Mal"}
     if verified is not None:
         provider.next_claims["email_verified"] = verified
-    url = authorize(start(client))
-    before = row_counts(app)
-    response = client.get(url)
-    assert response.status_code == 403
-    assert "does not know you as a member" in response.get_data(as_text=True)
-    assert grown(before, row_counts(app)) == {"audit_events": 1}
-    assert last_audit(app).detail["reason"] == "email_unverified"
+    page = refused(app, client, authorize(start(client)), 403, "email_unverified")
+    assert "does not know you as a member" in page
     assert signed_in_member(client) is None
     assert member(app, directory.ben_id).name == "Ben Member"
     assert portal_identities(app) == set()
@@ -160,9 +135,7 @@ def test_userinfo_email_is_not_verified_by_the_id_tokens_flag(
     # email_verified speaks of the address beside it: the ID token verified another one.
     provider.next_claims = {"sub": "p-x", "email": "x@example.org", "email_verified": True}
     provider.userinfo_overrides = {"email": "ben.baker@example.org"}
-    response = sign_in(client)
-    assert response.status_code == 403
-    assert last_audit(app).detail["reason"] == "email_unverified"
+    refused(app, client, authorize(start(client)), 403, "email_unverified")
     assert portal_identities(app) == set()
 
 

@@ -16,7 +16,7 @@ from flask.testing import FlaskClient
 from portals.provider import basic_authorization
 from tests.support.oidc_provider import serve_provider
 
-from .conftest import Directory, authorize, grown, last_audit, register_portal, row_counts, start
+from .conftest import Directory, authorize, last_audit, refused, register_portal, start
 
 SECRETS = ["Zm9v+YmFy/YmF6==", "p4ss%w:rd&x-0123", "+/=%:& all of them"]
 
@@ -74,15 +74,10 @@ def test_refused_client_credentials_are_told_apart_from_a_refused_code(
     with serve_provider(**provider_settings) as provider:
         register_portal(app, provider, **registered)
         url = authorize(start(client))
-        before = row_counts(app)
         with caplog.at_level(logging.WARNING, logger="lti_tool"):
-            response = client.get(url)
-        page = response.get_data(as_text=True)
-        assert response.status_code == 502
+            page = refused(app, client, url, 502, "client_rejected")
         assert "client credentials" in page and "not set up correctly" in page
         assert "sign-in code" not in page
-        assert grown(before, row_counts(app)) == {"audit_events": 1}
-        assert last_audit(app).detail["reason"] == "client_rejected"
         assert provider.token_errors == ["invalid_client"]
         lines = [r.getMessage() for r in caplog.records if r.name.startswith("lti_tool")]
         assert len(lines) == 1
