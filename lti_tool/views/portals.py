@@ -35,6 +35,7 @@ bp = Blueprint("portals", __name__)
 STATE_COOKIE_PREFIX = "portal_state_"
 STATE_COOKIE_MAX_AGE = 600
 _ERROR_CODE = re.compile(r"^[a-z_]{1,40}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 # The session key naming the portal to sign out at (see core.sign_out).
 PORTAL_SIGN_OUT = "portal_sign_out"
 
@@ -57,9 +58,9 @@ def _portal(name: str) -> Portal:
 def _refuse(exc: PortalError, name: str) -> NoReturn:
     """Undo everything the request wrote, keep one audit row and one log line (reason and
     portal, never a secret or token), and re-raise for the page."""
-    log.warning(
-        "portal %s refused a sign-in: %s: %s", name[:50], exc.reason, exc.detail or str(exc)
-    )
+    # One line, whatever the URL or the provider put in the name or message.
+    line = _CONTROL.sub(" ", f"{name[:50]} refused a sign-in: {exc.reason}: {exc.detail or exc}")
+    log.warning("portal %s", line)
     session = records.get_session()
     session.rollback()
     audit(

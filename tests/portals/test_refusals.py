@@ -77,3 +77,12 @@ def test_every_refusal_logs_one_line_with_reason_and_portal_and_no_secret(
     assert lines[0].startswith(f"portal assoc refused a sign-in: {reason}")
     secrets = [provider.client_secret, "not-the-secret", code, state, *provider.access_tokens]
     assert not [s for s in secrets if s in lines[0]]
+
+
+def test_a_refusal_log_line_stays_one_line(
+    client: FlaskClient, directory: Directory, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level(logging.INFO, logger="lti_tool"):
+        assert client.get("/portal/x%0Aportal%20admin%20signed%20in/login").status_code == 404
+    lines = [r.getMessage() for r in caplog.records if r.name.startswith("lti_tool")]
+    assert len(lines) == 1 and "\n" not in lines[0] and "unknown_portal" in lines[0]
