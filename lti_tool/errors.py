@@ -17,7 +17,7 @@ from platforms import (
     RegistrationError,
     ServiceError,
 )
-from portals import PortalError
+from portals import ClientRejected, PortalError
 from programmes import (
     ConflictError,
     NotFoundError,
@@ -84,8 +84,10 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(PortalError)
     def _portal(exc: PortalError) -> tuple[str, int]:
+        # The portal views have logged the refusal already (one line, with the portal).
+        if isinstance(exc, ClientRejected):
+            return error_page(exc.status, "Tandem could not sign you in", str(exc))
         if exc.status >= 500:
-            log.warning("portal provider failed: %s", exc)
             return error_page(
                 exc.status,
                 "Your member portal did not answer",

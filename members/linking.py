@@ -105,19 +105,26 @@ def apply_profile(member: Member, record: PersonRecord) -> bool:
 
 
 def link_member(
-    session: Session, tenant_id: int, record: PersonRecord, *, match_email: bool = True
+    session: Session,
+    tenant_id: int,
+    record: PersonRecord,
+    *,
+    match_email: bool = True,
+    update_profile: bool = True,
 ) -> LinkResult:
     """Find or create the member for ``record``, update their profile, link every identity.
 
-    Idempotent: linking the same record twice changes nothing the second time. The
-    caller owns the transaction.
+    With ``update_profile`` off, an existing member's profile is left as it is and only
+    the identities are linked (a source that does not own the profile, such as a portal
+    sign-in of a member the directory brought in). Idempotent: linking the same record
+    twice changes nothing the second time. The caller owns the transaction.
     """
     member = find_member(session, tenant_id, record, match_email=match_email)
     created = member is None
     if member is None:
         member = Member(tenant_id=tenant_id)
         session.add(member)
-    updated = apply_profile(member, record) and not created
+    updated = (created or update_profile) and apply_profile(member, record) and not created
     session.flush()
 
     pairs = record.identities()

@@ -18,6 +18,7 @@ from .email_links import (
     spend_link,
 )
 from .errors import (
+    ClientRejected,
     CodeRefused,
     MemberRefused,
     PortalConfigError,
@@ -27,13 +28,15 @@ from .errors import (
     UnknownPortalError,
 )
 from .outcome import PortalOutcome
-from .provider import ProviderMetadata, discover
+from .provider import TOKEN_AUTH_METHODS, ProviderMetadata, discover
 from .registry import PortalSettings, add_portal, get_portal, list_portals, remove_portal
 from .roles import role_from_claims
-from .sign_in import SignInStart, finish_sign_in, start_sign_in
+from .sign_in import SignInStart, finish_sign_in, sign_out_url, start_sign_in
 
 __all__ = [
     "LINK_LIFETIME",
+    "TOKEN_AUTH_METHODS",
+    "ClientRejected",
     "CodeRefused",
     "LinkPreview",
     "MemberRefused",
@@ -59,6 +62,7 @@ __all__ = [
     "remove_portal",
     "request_link",
     "role_from_claims",
+    "sign_out_url",
     "spend_link",
     "start_sign_in",
 ]

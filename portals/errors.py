@@ -11,6 +11,8 @@ class PortalError(Exception):
         status: the HTTP status the web layer answers with.
         tenant_id: the tenant concerned, when known (for the audit row and framing).
         portal_id: the portal concerned, when known.
+        detail: what the operator needs beyond the member's message (for the log line);
+            never a secret or token.
     """
 
     status = 400
@@ -22,11 +24,13 @@ class PortalError(Exception):
         reason: str = "invalid",
         tenant_id: int | None = None,
         portal_id: int | None = None,
+        detail: str | None = None,
     ) -> None:
         super().__init__(message)
         self.reason = reason
         self.tenant_id = tenant_id
         self.portal_id = portal_id
+        self.detail = detail
 
 
 class PortalConfigError(PortalError):
@@ -45,6 +49,13 @@ class SignInRefused(PortalError):
 
 class CodeRefused(SignInRefused):
     """The provider's token endpoint refused the code (used, expired or not its own)."""
+
+
+class ClientRejected(PortalError):
+    """The provider's token endpoint refused Tandem's own client credentials: the
+    operator's settings, not the member, are at fault."""
+
+    status = 502
 
 
 class MemberRefused(SignInRefused):

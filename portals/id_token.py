@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from typing import Any
 
-from joserfc import jwt
+from joserfc import jws, jwt
 from joserfc.errors import JoseError
 from joserfc.jwk import KeySet
 
@@ -16,6 +17,34 @@ from .errors import SignInRefused
 # not fresh from the code exchange that just happened.
 LEEWAY_SECONDS = 60
 MAX_AGE_SECONDS = 600
+_ALGORITHM_NAME = re.compile(r"^[A-Za-z0-9+_-]{1,20}$")
+
+
+def _check_algorithm(id_token: str, algorithms: tuple[str, ...]) -> None:
+    """Refuse a token signed with an algorithm not allowed, naming it and those allowed.
+
+    Raises:
+        SignInRefused: ``bad_signature`` when there is no readable header,
+            ``bad_algorithm`` when its ``alg`` is not one of ``algorithms``.
+    """
+    try:
+        alg = jws.extract_compact(id_token.encode("ascii")).protected.get("alg")
+    except (JoseError, ValueError, TypeError, UnicodeError) as exc:
+        raise SignInRefused(
+            "The portal's answer was not signed by the portal.", reason="bad_signature"
+        ) from exc
+    if alg in algorithms:
+        return
+    # The header is the sender's text: show it only if it looks like an algorithm name.
+    shown = alg if isinstance(alg, str) and _ALGORITHM_NAME.match(alg) else "an unknown algorithm"
+    allowed = ", ".join(algorithms)
+    raise SignInRefused(
+        f"The portal signed its answer with {shown}; Tandem accepts only {allowed} from this "
+        "portal. Please tell your association.",
+        reason="bad_algorithm",
+        detail=f"ID token signed with {shown}, allowed: {allowed} (the algorithms the "
+        "portal's discovery offers); register one of these at the portal",
+    )
 
 
 def verify_id_token(
@@ -42,6 +71,7 @@ def verify_id_token(
         raise SignInRefused(
             "The portal's public keys could not be read.", reason="bad_jwks"
         ) from exc
+    _check_algorithm(id_token, algorithms)
     try:
         token = jwt.decode(id_token, keys, algorithms=list(algorithms))
     except (JoseError, ValueError, TypeError) as exc:

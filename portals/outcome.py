@@ -23,6 +23,9 @@ class PortalOutcome:
     course_id: int | None = None
     programme_id: int | None = None
     launch_id: str | None = None
+    # Set when the portal offers RP-initiated logout: the ID token to hand back to it as
+    # ``id_token_hint`` at sign-out ("" when too long to keep).
+    id_token_hint: str | None = None
 
 
 def signed_in(

@@ -35,6 +35,8 @@ class PortalSettings:
     coordinator_values: tuple[str, ...] = ()
     allow_self_registration: bool = False
     origins: tuple[str, ...] = field(default=())
+    # client_secret_basic or client_secret_post; None takes the first the provider offers.
+    token_auth_method: str | None = None
 
 
 def origin_of(url: str) -> str:
@@ -65,6 +67,10 @@ def _check(settings: PortalSettings) -> None:
                 raise PortalConfigError(f"an OpenID Connect portal needs {what}", reason="missing")
     elif settings.kind != "email_link":
         raise PortalConfigError(f"unknown portal kind {settings.kind!r}", reason="bad_kind")
+    if settings.token_auth_method is not None and settings.kind != "oidc":
+        raise PortalConfigError(
+            "--token-auth is for OpenID Connect portals only", reason="bad_token_auth"
+        )
     for what, claim in (
         ("--claim-member-number", settings.member_number_claim),
         ("--coordinator-claim", settings.coordinator_claim),
@@ -108,7 +114,7 @@ def add_portal(
     box: SecretBox,
     settings: PortalSettings,
     *,
-    discover_provider: Callable[[str], ProviderMetadata] = discover,
+    discover_provider: Callable[[str, str | None], ProviderMetadata] = discover,
 ) -> Portal:
     """Register a portal, or update the one of that name (re-reading its discovery).
 
@@ -126,7 +132,7 @@ def add_portal(
     origins = sorted({origin_of(o) for o in settings.origins})
     if settings.kind == "oidc":
         issuer = check_provider_url(settings.issuer or "", "the issuer")
-        metadata = discover_provider(issuer).as_dict()
+        metadata = discover_provider(issuer, settings.token_auth_method).as_dict()
         # Without --origin, the portal's pages are assumed to live beside its provider.
         origins = origins or [origin_of(issuer)]
     else:

@@ -30,6 +30,12 @@ def _split(values: str | None) -> tuple[str, ...]:
     envvar="TANDEM_PORTAL_CLIENT_SECRET",
     help="The client secret (or set TANDEM_PORTAL_CLIENT_SECRET); stored encrypted.",
 )
+@click.option(
+    "--token-auth",
+    type=click.Choice(portals.TOKEN_AUTH_METHODS),
+    help="How Tandem authenticates at the token endpoint; use what the portal registered "
+    "for Tandem. Default: the first of these the portal's discovery offers.",
+)
 @click.option("--email-link", is_flag=True, help="No single sign-on: members get links by email.")
 @click.option("--claim-member-number", help="The ID token claim holding the member number.")
 @click.option("--tenant", "tenant_slug", help="The tenant's slug; created when new.")
@@ -52,6 +58,7 @@ def portal_add(
     issuer: str | None,
     client_id: str | None,
     client_secret: str | None,
+    token_auth: str | None,
     email_link: bool,
     claim_member_number: str | None,
     tenant_slug: str | None,
@@ -61,8 +68,8 @@ def portal_add(
     origins: tuple[str, ...],
 ) -> None:
     """Register portal NAME, or update it; members start at /portal/NAME/login."""
-    if email_link and (issuer or client_id or client_secret):
-        fail("--email-link takes no --issuer, --client-id or --client-secret")
+    if email_link and (issuer or client_id or client_secret or token_auth):
+        fail("--email-link takes no --issuer, --client-id, --client-secret or --token-auth")
     settings = PortalSettings(
         name=name.strip(),
         kind="email_link" if email_link else "oidc",
@@ -75,6 +82,7 @@ def portal_add(
         coordinator_values=_split(coordinator_values),
         allow_self_registration=allow_self_registration,
         origins=origins,
+        token_auth_method=token_auth,
     )
     app = build_app()
     try:
@@ -82,14 +90,25 @@ def portal_add(
             added = portals.add_portal(session, app.extensions["tandem.secrets"], settings)
             tenant = session.get(Tenant, added.tenant_id)
             slug = tenant.slug if tenant else "?"
+            metadata = (
+                portals.ProviderMetadata.from_dict(added.provider) if added.provider else None
+            )
             with app.test_request_context():
                 login = external_url("portals.login", name=added.name)
                 callback = external_url("portals.callback", name=added.name)
+                signed_out = external_url("core.sign_out_page")
     except PortalError as exc:
         fail(str(exc))
     click.echo(f"portal {name!r} of tenant {slug!r}: members start at {login}")
-    if not email_link:
+    if metadata is not None:
         click.echo(f"register this redirect URI at the portal: {callback}")
+        click.echo(
+            f"register token endpoint authentication {metadata.token_auth_method} and ID token "
+            f"signing algorithm {metadata.algorithm_to_register} at the portal "
+            f"(Tandem also accepts: {', '.join(metadata.algorithms)})"
+        )
+        if metadata.end_session_endpoint:
+            click.echo(f"register this post-logout redirect URI at the portal: {signed_out}")
     elif not app.config.get("TANDEM_SMTP_URL"):
         click.echo("warning: TANDEM_SMTP_URL is not set, so no sign-in link can be sent", err=True)
 

@@ -12,6 +12,7 @@ import secrets
 from typing import NoReturn
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
+from flask import session as flask_session
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
@@ -41,6 +42,9 @@ LINK_BROWSER_COOKIE = "tandem_link_browser"
 # cookie and in the form) that a cross-site post cannot know.
 LINK_CONFIRM_COOKIE = "tandem_link_confirm"
 _COOKIE_VALUE = re.compile(r"^[A-Za-z0-9_-]{20,64}$")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# The session key naming the portal to sign out at (see core.sign_out).
+PORTAL_SIGN_OUT = "portal_sign_out"
 
 
 def _box() -> records.SecretBox:
@@ -52,19 +56,23 @@ def _portal(name: str) -> Portal:
     try:
         portal = portals.get_portal(records.get_session(), name)
     except PortalError as exc:
-        _refuse(exc)
+        _refuse(exc, name)
     assert portal is not None
     security.allow_framing_by(portal.origins)
     return portal
 
 
-def _refuse(exc: PortalError, *, spend_link: str | None = None) -> NoReturn:
-    """Undo everything the request wrote, keep one audit row, and re-raise for the page.
+def _refuse(exc: PortalError, name: str, *, spend_link: str | None = None) -> NoReturn:
+    """Undo everything the request wrote, keep one audit row and one log line (reason and
+    portal, never a secret or token), and re-raise for the page.
 
     ``spend_link``: a sign-in link's token that the refusal must still use up (the
     rollback would otherwise put it back). The audit row names the route, never the
     path: a link's path carries its token.
     """
+    # One line, whatever the URL or the provider put in the name or message.
+    line = _CONTROL.sub(" ", f"{name[:50]} refused a sign-in: {exc.reason}: {exc.detail or exc}")
+    log.warning("portal %s", line)
     session = records.get_session()
     session.rollback()
     if spend_link:
@@ -106,6 +114,12 @@ def _set_link_cookie(response: Response, name: str, value: str, path: str) -> No
 def _signed_in(outcome: PortalOutcome) -> Response:
     """Replace whatever session there was with this member's, and land on their page."""
     auth.sign_in(outcome, outcome.origins)
+    if outcome.id_token_hint is not None:
+        # The portal offers RP-initiated logout: /sign-out sends the browser there too.
+        flask_session[PORTAL_SIGN_OUT] = {
+            "portal_id": outcome.portal_id,
+            "id_token_hint": outcome.id_token_hint,
+        }
     security.allow_framing_by(outcome.origins)
     target = url_for("lti.coordinator_home" if outcome.role == COORDINATOR else "lti.member_home")
     return redirect(target, code=303)
@@ -125,7 +139,7 @@ def login(name: str) -> ResponseReturnValue:
     try:
         start = portals.start_sign_in(session, portal, external_url("portals.callback", name=name))
     except PortalError as exc:
-        _refuse(exc)
+        _refuse(exc, name)
     session.commit()
     response = redirect(start.url, code=302)
     secure = is_https()
@@ -171,7 +185,7 @@ def callback(name: str) -> ResponseReturnValue:
             remote_addr=request.remote_addr,
         )
     except PortalError as exc:
-        _refuse(exc)
+        _refuse(exc, name)
     session.commit()
     response = _signed_in(outcome)
     response.delete_cookie(STATE_COOKIE_PREFIX + state, path=_cookie_path(name))
@@ -203,7 +217,7 @@ def email_send(name: str) -> ResponseReturnValue:
             remote_addr=request.remote_addr,
         )
     except PortalError as exc:
-        _refuse(exc)
+        _refuse(exc, name)
     session.commit()
     if link is not None:
         url = external_url("portals.email_link", name=name, token=link.token)
@@ -235,7 +249,7 @@ def email_link(name: str, token: str) -> ResponseReturnValue:
             records.get_session(), portal, token, browser=_cookie_value(LINK_BROWSER_COOKIE)
         )
     except PortalError as exc:
-        _refuse(exc)
+        _refuse(exc, name)
     confirm = None if preview.same_browser else secrets.token_urlsafe(24)
     response = current_app.make_response(
         render_template(
@@ -265,7 +279,7 @@ def email_link_sign_in(name: str, token: str) -> ResponseReturnValue:
             remote_addr=request.remote_addr,
         )
     except PortalError as exc:
-        _refuse(exc, spend_link=token)
+        _refuse(exc, name, spend_link=token)
     session.commit()
     response = _signed_in(outcome)
     response.delete_cookie(LINK_CONFIRM_COOKIE, path=request.script_root + request.path)

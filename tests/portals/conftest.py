@@ -136,3 +136,15 @@ def last_audit(app: Flask) -> AuditEvent:
         assert event is not None
         session.expunge(event)
         return event
+
+
+def refused(app: Flask, client: FlaskClient, url: str, status: int, reason: str) -> str:
+    """Open the callback ``url``, check it is refused with ``status`` and ``reason``, with
+    exactly one audit row and no other write; returns the page's text."""
+    before = row_counts(app)
+    response = client.get(url)
+    page = response.get_data(as_text=True)
+    assert response.status_code == status, page
+    assert grown(before, row_counts(app)) == {"audit_events": 1}
+    assert last_audit(app).detail["reason"] == reason
+    return page

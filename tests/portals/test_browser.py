@@ -1,6 +1,4 @@
-"""A real headless Chromium: from "Mentoring" in the member portal to Tandem's member page,
-and an emailed sign-in link opened in the asking browser, another one, and posted by an
-attacker's page."""
+"""A real headless Chromium: from "Mentoring" in the member portal to Tandem's member page."""
 
 from __future__ import annotations
 
@@ -31,16 +29,21 @@ def app_config(app_config: dict, mail: tuple[Inbox, str]) -> dict:
     return {**app_config, "TANDEM_SMTP_URL": mail[1]}
 
 
+def _portal_around_tandem(app: Flask, provider: OidcProvider, server: str) -> None:
+    """The portal links and embeds the live Tandem; its sign-in page asks for a click."""
+    register_portal(app, provider, origins=(provider.issuer,))
+    provider.interactive = True
+    provider.tandem_login_url = f"{server}/portal/{PORTAL}/login"
+    provider.tandem_embed_url = f"{server}/me"
+    ARTIFACTS.mkdir(exist_ok=True)
+
+
 @pytest.mark.browser
 def test_from_mentoring_in_the_portal_to_the_member_page(
     app: Flask, server: str, provider: OidcProvider, directory: Directory, backend: str
 ) -> None:
-    register_portal(app, provider, origins=(provider.issuer,))
-    provider.interactive = True
+    _portal_around_tandem(app, provider, server)
     provider.next_claims = {"sub": "p-ada", "member_number": "M-1001", "name": "Ada Lovelace"}
-    provider.tandem_login_url = f"{server}/portal/{PORTAL}/login"
-    provider.tandem_embed_url = f"{server}/me"
-    ARTIFACTS.mkdir(exist_ok=True)
 
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
@@ -54,7 +57,7 @@ def test_from_mentoring_in_the_portal_to_the_member_page(
             page.click("#portal-sign-in")
             page.wait_for_selector("#member")
             assert page.url == f"{server}/me"
-            assert "Welcome, Ada Lovelace" in page.content()
+            assert "Welcome, Ada Member" in page.content()
             page.screenshot(path=str(ARTIFACTS / f"portal-3-member-{backend}.png"), full_page=True)
 
             page.click("#programmes-link")
@@ -63,8 +66,41 @@ def test_from_mentoring_in_the_portal_to_the_member_page(
             # Embedded in the portal: the member page renders inside its frame.
             page.goto(f"{provider.issuer}/portal/embed")
             frame = page.frame_locator("#tandem")
-            assert "Welcome, Ada Lovelace" in frame.locator("#member").inner_text()
+            assert "Welcome, Ada Member" in frame.locator("#member").inner_text()
             page.screenshot(path=str(ARTIFACTS / f"portal-4-embedded-{backend}.png"))
+        finally:
+            browser.close()
+
+
+@pytest.mark.browser
+def test_sign_in_then_sign_out_at_tandem_and_at_the_portal(
+    app: Flask, server: str, provider: OidcProvider, directory: Directory, backend: str
+) -> None:
+    provider.end_session = True
+    _portal_around_tandem(app, provider, server)
+    provider.next_claims = {"sub": "p-ada", "member_number": "M-1001"}
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            page = browser.new_page()
+            page.goto(f"{provider.issuer}/portal")
+            page.click("#mentoring")
+            page.click("#portal-sign-in")
+            page.wait_for_selector("#member")
+
+            # Signed out from inside the portal's frame: the whole window goes to the
+            # portal's sign-out and comes back to Tandem's page.
+            page.goto(f"{provider.issuer}/portal/embed")
+            page.frame_locator("#tandem").locator("#sign-out").click()
+            page.wait_for_selector("#signed-out")
+            assert page.url == f"{server}/sign-out"
+            assert len(provider.logouts) == 1
+            assert provider.logouts[0]["post_logout_redirect_uri"] == f"{server}/sign-out"
+            page.screenshot(path=str(ARTIFACTS / f"portal-5-signed-out-{backend}.png"))
+
+            response = page.goto(f"{server}/me")
+            assert response is not None and response.status == 401
         finally:
             browser.close()
 
@@ -83,7 +119,8 @@ def test_a_sign_in_link_is_bound_to_the_browser_that_asked(
     def ask(page) -> str:  # type: ignore[no-untyped-def]
         page.goto(f"{server}/portal/{NAME}/email")
         page.fill("input[name=email]", "ada@example.org")
-        page.click("button[type=submit]")
+        # The form's own button: once signed in, the page also has "Sign out".
+        page.click("main button[type=submit]")
         page.wait_for_selector("text=If this address belongs to a member")
         body = inbox.messages[-1].get_payload(decode=True).decode()
         return re.search(r"(http://127\.0\.0\.1:\d+/portal/\S+)", body).group(1)

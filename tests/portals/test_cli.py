@@ -135,3 +135,47 @@ def test_a_name_belongs_to_one_tenant(cli: Cli, provider: OidcProvider) -> None:
     assert cli(add_args(provider, "--tenant", "one")).exit_code == 0
     result = cli(add_args(provider, "--tenant", "two"))
     assert result.exit_code == 1 and "another tenant" in result.output
+
+
+def test_add_prints_what_to_register_and_takes_the_token_auth_method(
+    app: Flask, cli: Cli, provider: OidcProvider
+) -> None:
+    provider.discovery_overrides = {"id_token_signing_alg_values_supported": ["EdDSA", "ES256"]}
+    provider.end_session = True
+    result = cli(add_args(provider, "--tenant", "t", "--token-auth", "client_secret_post"))
+    assert result.exit_code == 0, result.output
+    assert (
+        "register token endpoint authentication client_secret_post and ID token signing "
+        "algorithm ES256 at the portal (Tandem also accepts: ES256, EdDSA)" in result.output
+    )
+    assert "post-logout redirect URI at the portal: http://localhost/sign-out" in result.output
+    with app.app_context(), records.get_database(app).transaction() as session:
+        stored = session.scalars(select(Portal)).one().provider
+        assert stored["token_auth_method"] == "client_secret_post"
+        assert stored["end_session_endpoint"] == f"{provider.issuer}/session/end"
+        assert stored["userinfo_endpoint"] == f"{provider.issuer}/userinfo"
+
+    provider.discovery_overrides = {}
+    provider.end_session = False
+    again = cli(add_args(provider, "--tenant", "t"))
+    assert "signing algorithm RS256" in again.output
+    assert "client_secret_basic" in again.output and "post-logout" not in again.output
+
+
+def test_token_auth_method_must_be_one_the_portal_offers(
+    app: Flask, cli: Cli, provider: OidcProvider
+) -> None:
+    provider.discovery_overrides = {
+        "token_endpoint_auth_methods_supported": ["client_secret_basic"]
+    }
+    cases = [
+        (add_args(provider, "--tenant", "t", "--token-auth", "client_secret_post"), "offers"),
+        (add_args(provider, "--tenant", "t", "--token-auth", "private_key_jwt"), "private_key_jwt"),
+        (["portal", "add", "x", "--email-link", "--token-auth", "client_secret_post"], "takes no"),
+    ]
+    for args, message in cases:
+        result = cli(args)
+        assert result.exit_code != 0, (args, result.output)
+        assert message in result.output, (args, result.output)
+    with app.app_context(), records.get_database(app).transaction() as session:
+        assert session.scalars(select(Portal)).all() == []

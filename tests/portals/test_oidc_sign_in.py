@@ -34,6 +34,7 @@ def session_of(client: FlaskClient) -> dict:
 def test_member_signs_in_and_lands_on_the_member_page(
     app: Flask, client: FlaskClient, provider: OidcProvider, directory: Directory, portal_id: int
 ) -> None:
+    # The portal account calls itself otherwise: the directory's name stays (issue 15).
     provider.next_claims = {"sub": "p-ada", "member_number": "M-1001", "name": "Ada Lovelace"}
     response = sign_in(client)
     assert response.status_code == 303 and response.location.endswith("/me")
@@ -45,7 +46,8 @@ def test_member_signs_in_and_lands_on_the_member_page(
     )
     assert signed["origins"] == ["https://portal.example.org"]
     page = client.get("/me")
-    assert page.status_code == 200 and "Ada Lovelace" in page.get_data(as_text=True)
+    assert page.status_code == 200 and "Ada Member" in page.get_data(as_text=True)
+    assert "Ada Lovelace" not in page.get_data(as_text=True)
     assert (
         "frame-ancestors 'self' https://portal.example.org"
         in page.headers["Content-Security-Policy"]
@@ -75,7 +77,11 @@ def test_second_sign_in_finds_the_member_by_the_portal_identity(
 def test_member_linked_by_email_case_insensitively(
     client: FlaskClient, provider: OidcProvider, directory: Directory, portal_id: int
 ) -> None:
-    provider.next_claims = {"sub": "p-ben", "email": "ben.baker@example.org"}
+    provider.next_claims = {
+        "sub": "p-ben",
+        "email": "ben.baker@example.org",
+        "email_verified": True,
+    }
     assert sign_in(client).status_code == 303
     assert session_of(client)["member_id"] == directory.ben_id
 
@@ -90,7 +96,9 @@ def test_unverified_email_links_nobody(
     }
     response = sign_in(client)
     assert response.status_code == 403
-    assert last_audit(app).detail["reason"] == "not_in_directory"
+    # The operator reads the real cause; the page does not tell that the address is known.
+    assert last_audit(app).detail["reason"] == "email_unverified"
+    assert "does not know you as a member" in response.get_data(as_text=True)
 
 
 def test_coordinator_role_from_the_portal_group(

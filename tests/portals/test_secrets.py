@@ -11,12 +11,12 @@ from records import Portal, SecretBox, generate_key
 from records.rotation import rotate_secrets
 
 
-def fake_discovery(issuer: str) -> ProviderMetadata:
+def fake_discovery(issuer: str, token_auth_method: str | None = None) -> ProviderMetadata:
     return ProviderMetadata(
         authorization_endpoint=f"{issuer}/authorize",
         token_endpoint=f"{issuer}/token",
         jwks_uri=f"{issuer}/jwks",
-        token_auth_method="client_secret_basic",
+        token_auth_method=token_auth_method or "client_secret_basic",
         algorithms=("RS256",),
     )
 

@@ -2,9 +2,13 @@
 
 It plays a member portal's single sign-on: discovery document, JWKS, authorization
 endpoint (auto-approving, or with a sign-in form for the browser journey), token
-endpoint (client authentication, single-use codes, PKCE S256), and a mock portal page
-with a "Mentoring" link. ID tokens are really signed with its own RSA key; tests bend
-them through ``next_claims``, ``claim_overrides`` and ``signing_key``.
+endpoint (client authentication as RFC 6749 section 2.3.1 says, single-use codes, PKCE
+S256), userinfo (bearer access tokens), RP-initiated logout, and a mock portal page with a
+"Mentoring" link. ID tokens are really signed with its own keys (RSA, EC P-256/384/521,
+Ed25519: ``signing_alg`` picks); tests bend them through ``next_claims``,
+``claim_overrides``, ``signing_key`` and ``claims_in`` (``id_token``: the ID token holds
+the claims and userinfo only ``sub``; ``userinfo``: the ID token holds only ``sub``, as
+many providers do by default).
 """
 
 from __future__ import annotations
@@ -13,6 +17,7 @@ import base64
 import hashlib
 import html
 import json
+import re
 import secrets
 import threading
 import time
@@ -20,15 +25,18 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
-from urllib.parse import urlencode
+from urllib.parse import unquote_plus, urlencode, urlsplit
 
 import jwt
-from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
+from cryptography.hazmat.primitives.asymmetric import ec, ed25519, rsa
+from jwt.algorithms import ECAlgorithm, OKPAlgorithm, RSAAlgorithm
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 _KEYS: dict[str, rsa.RSAPrivateKey] = {}
+_OTHER_KEYS: dict[str, Any] = {}
+# The key type each signing algorithm needs: its JWK comes from the matching PyJWT class.
+_EC_CURVES = {"ES256": ec.SECP256R1, "ES384": ec.SECP384R1, "ES512": ec.SECP521R1}
 
 
 def provider_key(name: str) -> rsa.RSAPrivateKey:
@@ -36,6 +44,36 @@ def provider_key(name: str) -> rsa.RSAPrivateKey:
     if name not in _KEYS:
         _KEYS[name] = rsa.generate_private_key(public_exponent=65537, key_size=2048)
     return _KEYS[name]
+
+
+def signing_key_for(alg: str) -> Any:
+    """The provider's private key for ``alg`` (RSA for RS*/PS*/HS-less, EC, Ed25519)."""
+    if alg in _EC_CURVES:
+        if alg not in _OTHER_KEYS:
+            _OTHER_KEYS[alg] = ec.generate_private_key(_EC_CURVES[alg]())
+        return _OTHER_KEYS[alg]
+    if alg == "EdDSA":
+        if alg not in _OTHER_KEYS:
+            _OTHER_KEYS[alg] = ed25519.Ed25519PrivateKey.generate()
+        return _OTHER_KEYS[alg]
+    return provider_key("oidc-provider")
+
+
+def _public_jwk(alg: str) -> dict[str, Any]:
+    key = signing_key_for(alg).public_key()
+    if alg in _EC_CURVES:
+        return json.loads(ECAlgorithm.to_jwk(key))
+    if alg == "EdDSA":
+        return json.loads(OKPAlgorithm.to_jwk(key))
+    return json.loads(RSAAlgorithm.to_jwk(key))
+
+
+def form_decode(value: str) -> str | None:
+    """``application/x-www-form-urlencoded`` decoding, strictly: ``None`` for a bare ``%``
+    (a secret sent raw with ``%`` in it), as strict providers refuse it."""
+    if re.search(r"%(?![0-9A-Fa-f]{2})", value):
+        return None
+    return unquote_plus(value)
 
 
 def _b64url(data: bytes) -> str:
@@ -60,10 +98,26 @@ class OidcProvider:
     # A Tandem page the portal embeds at /portal/embed (after sign-in, say /me).
     tandem_embed_url: str = ""
     discovery_overrides: dict[str, Any] = field(default_factory=dict)
+    # Where the person's claims go: "id_token" (userinfo answers only sub) or "userinfo"
+    # (the ID token carries only sub, the default of many providers).
+    claims_in: str = "id_token"
+    # Applied last to every userinfo answer (a value of None drops a claim).
+    userinfo_overrides: dict[str, Any] = field(default_factory=dict)
+    # The algorithm ID tokens are signed with; the key set always holds every key type.
+    signing_alg: str = "RS256"
+    # The client authentication method registered for Tandem; None accepts both.
+    client_auth_method: str | None = None
+    # Whether discovery names an end_session_endpoint (RP-initiated logout).
+    end_session: bool = False
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)
     used_codes: set[str] = field(default_factory=set)
+    access_tokens: dict[str, dict[str, Any]] = field(default_factory=dict)
     requests: list[str] = field(default_factory=list)
     token_errors: list[str] = field(default_factory=list)
+    # Each token request's client authentication as the provider saw it: (method, Authorization).
+    client_auth: list[tuple[str, str | None]] = field(default_factory=list)
+    userinfo_tokens: list[str] = field(default_factory=list)
+    logouts: list[dict[str, str]] = field(default_factory=list)
 
     @property
     def key(self) -> rsa.RSAPrivateKey:
@@ -76,6 +130,7 @@ class OidcProvider:
             "authorization_endpoint": f"{self.issuer}/authorize",
             "token_endpoint": f"{self.issuer}/token",
             "jwks_uri": f"{self.issuer}/jwks",
+            "userinfo_endpoint": f"{self.issuer}/userinfo",
             "response_types_supported": ["code"],
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": ["RS256"],
@@ -83,16 +138,30 @@ class OidcProvider:
             "code_challenge_methods_supported": ["S256"],
             "scopes_supported": ["openid", "profile", "email"],
         }
+        if self.end_session:
+            document["end_session_endpoint"] = f"{self.issuer}/session/end"
         document.update(self.discovery_overrides)
         return document
 
+    def kid_for(self, alg: str) -> str:
+        """RSA keys keep ``kid``; the other key types get their own kid."""
+        return self.kid if signing_key_for(alg) is self.key else f"{self.kid}-{alg.lower()}"
+
     def jwks(self) -> dict[str, Any]:
-        jwk = json.loads(RSAAlgorithm.to_jwk(self.key.public_key()))
-        jwk.update(kid=self.kid, use="sig", alg="RS256")
-        return {"keys": [jwk]}
+        keys = []
+        for alg in ("RS256", "ES256", "ES384", "ES512", "EdDSA"):
+            jwk = _public_jwk(alg)
+            # An RSA key serves RS* and PS* alike, so its JWK names no "alg".
+            jwk.update(kid=self.kid_for(alg), use="sig")
+            if alg != "RS256":
+                jwk["alg"] = alg
+            keys.append(jwk)
+        return {"keys": keys}
 
     def id_token(self, claims: dict[str, Any], nonce: str) -> str:
         now = int(time.time())
+        if self.claims_in == "userinfo":
+            claims = {"sub": claims["sub"]} if "sub" in claims else {}
         payload = {
             "iss": self.issuer,
             "aud": self.client_id,
@@ -107,8 +176,20 @@ class OidcProvider:
             else:
                 payload[name] = value
         return jwt.encode(
-            payload, self.signing_key or self.key, algorithm="RS256", headers={"kid": self.kid}
+            payload,
+            self.signing_key or signing_key_for(self.signing_alg),
+            algorithm=self.signing_alg,
+            headers={"kid": self.kid_for(self.signing_alg)},
         )
+
+    def userinfo(self, claims: dict[str, Any]) -> dict[str, Any]:
+        answer = dict(claims) if self.claims_in == "userinfo" else {"sub": claims.get("sub")}
+        for name, value in self.userinfo_overrides.items():
+            if value is None:
+                answer.pop(name, None)
+            else:
+                answer[name] = value
+        return answer
 
     # -- endpoints -----------------------------------------------------------------------
     def __call__(self, environ: dict, start_response: Any) -> Any:
@@ -120,6 +201,8 @@ class OidcProvider:
             "/authorize": self._authorize,
             "/authorize/approve": self._approve,
             "/token": self._token,
+            "/userinfo": self._userinfo,
+            "/session/end": self._end_session,
             "/portal": self._portal_page,
             "/portal/embed": self._embed_page,
         }.get(request.path)
@@ -171,9 +254,28 @@ class OidcProvider:
         return Response(status=302, headers={"Location": f"{args['redirect_uri']}?{query}"})
 
     def _client_ok(self, request: Request) -> bool:
-        auth = request.authorization
-        if auth is not None and auth.type == "basic":
-            return auth.username == self.client_id and auth.password == self.client_secret
+        header = request.headers.get("Authorization")
+        if header is not None:
+            self.client_auth.append(("client_secret_basic", header))
+            if self.client_auth_method not in (None, "client_secret_basic"):
+                return False
+            scheme, _, encoded = header.partition(" ")
+            if scheme.lower() != "basic":
+                return False
+            try:
+                pair = base64.b64decode(encoded, validate=True).decode("utf-8")
+            except ValueError:
+                return False
+            # RFC 6749 section 2.3.1: id and secret are form-urlencoded before base64, so
+            # a raw ":" in the secret survives and a raw "+" reads as a space.
+            raw_id, _, raw_secret = pair.partition(":")
+            return (form_decode(raw_id), form_decode(raw_secret)) == (
+                self.client_id,
+                self.client_secret,
+            )
+        self.client_auth.append(("client_secret_post", None))
+        if self.client_auth_method not in (None, "client_secret_post"):
+            return False
         return (
             request.form.get("client_id") == self.client_id
             and request.form.get("client_secret") == self.client_secret
@@ -201,14 +303,35 @@ class OidcProvider:
         verifier = form.get("code_verifier", "")
         if _b64url(hashlib.sha256(verifier.encode()).digest()) != grant["challenge"]:
             return self._token_error("invalid_grant")
+        access_token = secrets.token_urlsafe(16)
+        self.access_tokens[access_token] = grant["claims"]
         return _json(
             {
-                "access_token": secrets.token_urlsafe(16),
+                "access_token": access_token,
                 "token_type": "Bearer",
                 "expires_in": 300,
                 "id_token": self.id_token(grant["claims"], grant["nonce"]),
             }
         )
+
+    def _userinfo(self, request: Request) -> Response:
+        scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+        self.userinfo_tokens.append(token)
+        claims = self.access_tokens.get(token) if scheme.lower() == "bearer" else None
+        if claims is None:
+            return Response(
+                status=401, headers={"WWW-Authenticate": 'Bearer error="invalid_token"'}
+            )
+        return _json(self.userinfo(claims))
+
+    def _end_session(self, request: Request) -> Response:
+        """RP-initiated logout: forget the person, then back to the client if it asked."""
+        params = dict(request.values.items())
+        self.logouts.append(params)
+        target = params.get("post_logout_redirect_uri")
+        if target and urlsplit(target).scheme in ("http", "https"):
+            return Response(status=302, headers={"Location": target})
+        return Response("You have signed out of the portal.", content_type="text/plain")
 
     def _portal_page(self, request: Request) -> Response:
         page = (
