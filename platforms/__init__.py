@@ -5,7 +5,7 @@ Services take a session and never commit: the calling view or command does.
 
 from .ags import ACTIVITY_PROGRESS, GRADING_PROGRESS, ensure_lineitem, post_progress
 from .claims import COORDINATOR, MEMBER, PROGRAMME_PARAM, tandem_role
-from .deep_linking import DeepLinkResponse, place_programme, programme_choices
+from .deep_linking import DeepLinkResponse, deep_link_return_url, place_programme
 from .errors import (
     DeepLinkingError,
     LaunchError,
@@ -74,9 +74,9 @@ __all__ = [
     "origin_of",
     "origins_of_tenant",
     "place_programme",
+    "deep_link_return_url",
     "platform_origins",
     "post_progress",
-    "programme_choices",
     "public_key_set",
     "register_dynamically",
     "remove_platform",
