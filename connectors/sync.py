@@ -310,12 +310,20 @@ class _Writer:
         )
         self.result.deactivated += done.rowcount or 0
 
-    def reconcile(self, session: Session, started: datetime) -> None:
-        """Deactivate the members of this source that a full run did not see."""
+    def reconcile(self, session: Session, started: datetime, skipped: Iterable[str] = ()) -> None:
+        """Deactivate the members of this source that a full run did not see.
+
+        ``skipped``: external ids the connector saw and left out on purpose (system
+        accounts). Their members count as seen: someone who launches from the LMS is
+        never deactivated because the connector does not make them a member.
+        """
         of_source = select(Identity.member_id).where(
             Identity.tenant_id == self.tenant_id, Identity.source == self.source
         )
         seen = of_source.where(Identity.last_seen_at >= started)
+        skipped = sorted(set(skipped))
+        if skipped:
+            seen = seen.union(of_source.where(_one_of(session, Identity.external_id, skipped)))
         missing = session.scalars(
             select(Member.id).where(
                 Member.tenant_id == self.tenant_id,
@@ -697,7 +705,7 @@ def sync(
             run_phase("learning records", connector.iter_learning_records(since), writer.learning)
         if full and "members" in phases:
             with batch() as session:
-                writer.reconcile(session, started)
+                writer.reconcile(session, started, getattr(connector, "skipped_ids", ()))
     except BaseException as exc:
         result.status = "failed"
         result.message = (
