@@ -200,12 +200,14 @@ def test_account_admins_and_the_tokens_user_are_not_members_unless_learners(
     # users; 104 is also a student of course 500, so 104 is a member and 3 is not.
     register_site()
     users = f"{URL}/api/v1/accounts/1/users"
-    page2 = fixture("canvas", "account_users.page2") + [
+    page2 = [
+        *fixture("canvas", "account_users.page2"),
         {"id": 3, "name": "Tandem Sync", "sortable_name": "Sync, Tandem", "login_id": "sync"},
         {"id": 104, "name": "Registrar Rae", "sortable_name": "Rae, Registrar", "login_id": "rae"},
     ]
     responses.replace(responses.GET, f"{users}?page=bookmark:WzEwMl0&per_page=100", json=page2)
-    enrolments = fixture("canvas", "enrollments_500") + [
+    enrolments = [
+        *fixture("canvas", "enrollments_500"),
         {
             "id": 9010, "course_id": 500, "enrollment_state": "active",
             "type": "TeacherEnrollment", "user_id": 3, "role": "TeacherEnrollment",
