@@ -676,12 +676,19 @@ def sync(
 
     planner = _PlannerStatistics(database, result) if dry_session is None else None
 
-    def run_phase(name: str, items: Iterable[Any], write: Callable[[Session, list], None]) -> None:
+    def run_phase(
+        name: str,
+        items: Iterable[Any],
+        write: Callable[[Session, list], None],
+        counted: type | None = None,
+    ) -> None:
+        # ``counted``: the kind of item the progress counts (courses, not the enrolments
+        # that stream with them).
         done = 0
         for chunk in _batches(items, batch_size):
             with batch() as session:
                 write(session, chunk)
-            done += len(chunk)
+            done += len(chunk) if counted is None else sum(isinstance(i, counted) for i in chunk)
             if planner is not None:
                 planner.after_batch(name)
             if progress is not None:
@@ -694,7 +701,7 @@ def sync(
             run_phase("members", connector.iter_members(since), writer.members)
         if "courses" in phases:
             failed_before = result.failed
-            run_phase("courses", connector.iter_courses(), writer.courses)
+            run_phase("courses", connector.iter_courses(), writer.courses, CourseRecord)
             if full and result.failed == failed_before:
                 with batch() as session:
                     writer.end_enrolments(session, started)

@@ -10,7 +10,7 @@ from connectors import ConnectorError
 from connectors.configs import resolve_tenant
 from members import export_member, list_members
 
-from .base import app_transaction, build_app, fail, main
+from .base import app_transaction, build_app, fail, main, read_only_transaction
 
 
 @main.group()
@@ -23,10 +23,9 @@ def member() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--active", is_flag=True, help="Only active members.")
 def member_list(tenant_slug: str | None, as_json: bool, active: bool) -> None:
-    """List the tenant's members and the sources each is known in."""
-    app = build_app()
+    """List the tenant's members and their accounts (source and external id)."""
     try:
-        with app_transaction(app) as session:
+        with read_only_transaction() as session:
             tenant = resolve_tenant(session, tenant_slug)
             rows = list_members(session, tenant.id, active_only=active)
     except ConnectorError as exc:
@@ -38,7 +37,7 @@ def member_list(tenant_slug: str | None, as_json: bool, active: bool) -> None:
         state = "" if row["active"] else "  (inactive)"
         click.echo(
             f"{row['id']:>6}  {row['name']}  {row['email'] or '-'}  "
-            f"{','.join(row['sources'])}{state}"
+            f"{', '.join(a['source'] + ':' + a['external_id'] for a in row['accounts'])}{state}"
         )
 
 
