@@ -26,9 +26,15 @@ REQUIRED = (
 )
 
 
-def _fetch_configuration(url: str, token: str | None) -> dict[str, Any]:
-    if urlsplit(url).scheme != "https":
-        raise RegistrationError("openid_configuration must be an https URL")
+def _fetch_configuration(url: str, token: str | None, *, allow_insecure: bool) -> dict[str, Any]:
+    # Moodle registers tools over plain http on a development site: only the development
+    # switch lets that through; a production LMS must use https.
+    schemes = ("https", "http") if allow_insecure else ("https",)
+    if urlsplit(url).scheme not in schemes:
+        raise RegistrationError(
+            "openid_configuration must be an https URL (plain http only on a development "
+            "install with TANDEM_ALLOW_INSECURE_URLS=1)"
+        )
     headers = {"Accept": "application/json"}
     if token:
         # Moodle answers its configuration only to the holder of the registration token.
@@ -49,18 +55,29 @@ def _fetch_configuration(url: str, token: str | None) -> dict[str, Any]:
 
 
 def register_dynamically(
-    session: Session, openid_configuration: str, registration_token: str | None, urls: ToolUrls
+    session: Session,
+    openid_configuration: str,
+    registration_token: str | None,
+    urls: ToolUrls,
+    *,
+    allow_insecure: bool = False,
 ) -> Tenant:
     """Register Tandem with a platform and store the platform as a tenant.
 
     Fetches the platform's openid configuration, POSTs Tandem's client registration to
     its registration endpoint, and stores the client id and deployment it answers.
 
+    Args:
+        allow_insecure: the development switch ``TANDEM_ALLOW_INSECURE_URLS``: a plain
+            http platform (a local Moodle) may register.
+
     Raises:
         RegistrationError: the configuration or the answer is malformed.
         ServiceError: the platform could not be reached or refused.
     """
-    config = _fetch_configuration(openid_configuration, registration_token)
+    config = _fetch_configuration(
+        openid_configuration, registration_token, allow_insecure=allow_insecure
+    )
     headers = {"Content-Type": "application/json", "Accept": "application/json"}
     if registration_token:
         headers["Authorization"] = f"Bearer {registration_token}"

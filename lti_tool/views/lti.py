@@ -279,7 +279,11 @@ def register() -> ResponseReturnValue:
     security.allow_framing_by([platform_origin] if platform_origin else [])
     session = records.get_session()
     tenant = platforms.register_dynamically(
-        session, openid_configuration, request.args.get("registration_token"), _tool_urls()
+        session,
+        openid_configuration,
+        request.args.get("registration_token"),
+        _tool_urls(),
+        allow_insecure=_allow_insecure_urls(),
     )
     audit(
         session,

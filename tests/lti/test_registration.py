@@ -141,3 +141,31 @@ def test_canvas_json_uses_the_configured_base_url(app, client) -> None:
     config = client.get("/lti/config/canvas.json").get_json()
     assert config["oidc_initiation_url"] == "https://tandem.example.org/lti/login"
     assert config["extensions"][0]["domain"] == "tandem.example.org"
+
+
+def test_an_http_moodle_registers_only_under_the_development_switch(app, client, mock_http):
+    # Issue 16 item 6: a local Moodle registers tools over plain http.
+    issuer = "http://127.0.0.1:8080"
+    config = openid_configuration(issuer)
+    config["registration_endpoint"] = f"{issuer}/mod/lti/openid-registration.php"
+    seen: list = []
+
+    def register_callback(request):  # type: ignore[no-untyped-def]
+        body = json.loads(request.body)
+        seen.append(body)
+        body["client_id"] = "local-client"
+        return 200, {"Content-Type": "application/json"}, json.dumps(body)
+
+    config_url = f"{issuer}/mod/lti/openid-configuration.php"
+    mock_http.add(responses.GET, config_url, json=config)
+    mock_http.add_callback(responses.POST, config["registration_endpoint"], register_callback)
+    path = f"/lti/register?openid_configuration={config_url}&registration_token=reg-token"
+    refused = client.get(path)
+    assert refused.status_code == 400 and "TANDEM_ALLOW_INSECURE_URLS" in refused.get_data(
+        as_text=True
+    )
+    assert seen == []
+    app.config["TANDEM_ALLOW_INSECURE_URLS"] = True
+    response = client.get(path)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert len(seen) == 1
