@@ -110,7 +110,9 @@ def test_member_list_shows_accounts_and_read_only_commands_need_no_keys(
         "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
     }
     runner = CliRunner(env=env)
-    added = runner.invoke(main, ["connector", "add", "moodle", "site", "--url", URL, "--token", "t"])
+    added = runner.invoke(
+        main, ["connector", "add", "moodle", "site", "--url", URL, "--token", "t"]
+    )
     assert added.exit_code == 0, added.output
     responses.add_callback(responses.POST, ENDPOINT, callback=moodle_site([]))
     synced = runner.invoke(main, ["sync", "site"])
