@@ -122,19 +122,42 @@ class CanvasRequester(Requester):
         return super().error_for(response)
 
     def iter_pages(
-        self, path: str, params: Mapping[str, Any] | None = None
+        self, path: str, params: Mapping[str, Any] | None = None, *, read_ahead: bool = False
     ) -> Iterator[list[dict[str, Any]]]:
-        """Each page of a list endpoint, following ``Link: rel="next"`` as an opaque URL."""
-        url: str | None = path
-        query: Any = [*(params or {}).items(), ("per_page", PER_PAGE)]
-        query = _expand(query)
-        while url:
+        """Each page of a list endpoint, following ``Link: rel="next"`` as an opaque URL.
+
+        ``read_ahead``: fetch the next page while the caller works on this one (one
+        request more in flight; for the caller's own thread, not inside the pool).
+        """
+        first: Any = _expand([*(params or {}).items(), ("per_page", PER_PAGE)])
+
+        def fetch(url: str, query: Any) -> tuple[list[dict[str, Any]], str | None]:
             payload, response = self.request_json("GET", url, params=query)
             if not isinstance(payload, list):
                 raise MalformedResponse(f"Canvas {path} did not return a list")
-            yield payload
-            url = response.links.get("next", {}).get("url")
-            query = None  # the bookmark URL carries every parameter
+            # The bookmark URL carries every parameter.
+            return payload, response.links.get("next", {}).get("url")
+
+        if not read_ahead or self.workers == 1:
+            url: str | None = path
+            query = first
+            while url:
+                page, url = fetch(url, query)
+                query = None
+                yield page
+            return
+        with ThreadPoolExecutor(1, thread_name_prefix="canvas-pages") as pool:
+            pending: Future[tuple[list[dict[str, Any]], str | None]] | None
+            pending = pool.submit(fetch, path, first)
+            while pending is not None:
+                page, next_url = pending.result()
+                pending = pool.submit(fetch, next_url, None) if next_url else None
+                try:
+                    yield page
+                except GeneratorExit:
+                    if pending is not None:
+                        pending.cancel()
+                    raise
 
     def iter_ahead(self, calls: Iterable[Callable[[], T]]) -> Iterator[T]:
         """The results of ``calls`` in order, up to ``workers`` of them running at once.

@@ -131,7 +131,9 @@ class CanvasConnector:
         """The account's users, sorted by id so bookmarks stay stable."""
         self._load_site_admins()
         for page in self.client.iter_pages(
-            f"api/v1/accounts/{self.account}/users", {"include[]": ["email"], "sort": "id"}
+            f"api/v1/accounts/{self.account}/users",
+            {"include[]": ["email"], "sort": "id"},
+            read_ahead=True,
         ):
             for user in page:
                 record = self.person(user)
