@@ -63,6 +63,18 @@ FILTER = re.compile(r'^\s*meta\.lastModified\s+gt\s+"([^"]+)"\s*$')
 EPOCH = datetime(2025, 1, 1, tzinfo=UTC)
 
 
+def serve_until_stdin_closes(handler: type[BaseHTTPRequestHandler]) -> None:
+    """Serve on 127.0.0.1, print the port, stop when the parent closes our stdin."""
+    import threading
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    print(server.server_address[1], flush=True)
+    sys.stdin.read()  # the parent closes our stdin when it is done
+    server.shutdown()
+
+
 # -- the SCIM server (its own subprocess) ----------------------------------------------
 
 
@@ -135,14 +147,7 @@ def serve(size: int, seed: int) -> None:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    import threading
-
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(server.server_address[1], flush=True)
-    sys.stdin.read()  # the parent closes our stdin when it is done
-    server.shutdown()
+    serve_until_stdin_closes(Handler)
 
 
 # -- the Canvas stand-in (its own subprocess) ------------------------------------------
@@ -279,12 +284,7 @@ def serve_canvas(size: int, seed: int, bulk: bool) -> None:
         def log_message(self, *args: Any) -> None:
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-    server.daemon_threads = True
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    print(server.server_address[1], flush=True)
-    sys.stdin.read()
-    server.shutdown()
+    serve_until_stdin_closes(Handler)
 
 
 def run_canvas(database_url: str, base_url: str, size: int, workers: int) -> dict[str, Any]:

@@ -15,16 +15,21 @@ from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET_KEY
 from .test_moodle import ENDPOINT, URL, moodle_site
 
 
-@responses.activate
-def test_connector_add_list_test_sync_and_member_export(database: Database, database_url) -> None:
-    with database.transaction() as session:
-        session.add(Tenant(slug="assoc", name="Association"))
+def operator(database_url: str) -> CliRunner:
+    """The command line as an operator runs it, with every key set."""
     env = {
         "TANDEM_DATABASE_URL": database_url,
         "TANDEM_SECRET_KEY": TEST_SECRET_KEY,
         "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
     }
-    runner = CliRunner(env=env)
+    return CliRunner(env=env)
+
+
+@responses.activate
+def test_connector_add_list_test_sync_and_member_export(database: Database, database_url) -> None:
+    with database.transaction() as session:
+        session.add(Tenant(slug="assoc", name="Association"))
+    runner = operator(database_url)
     added = runner.invoke(
         main, ["connector", "add", "moodle", "site", "--url", URL, "--token", "s3cret-tok"]
     )
@@ -82,12 +87,7 @@ def test_connector_add_list_test_sync_and_member_export(database: Database, data
 
 def test_connector_add_to_a_missing_tenant_says_how_to_create_it(database_url) -> None:
     # Item 13: a directory may come before any LMS: the refusal names the command.
-    env = {
-        "TANDEM_DATABASE_URL": database_url,
-        "TANDEM_SECRET_KEY": TEST_SECRET_KEY,
-        "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
-    }
-    runner = CliRunner(env=env)
+    runner = operator(database_url)
     args = ["connector", "add", "moodle", "site", "--url", URL, "--token", "t"]
     fresh = runner.invoke(main, args)
     assert fresh.exit_code == 1
@@ -104,12 +104,7 @@ def test_member_list_shows_accounts_and_read_only_commands_need_no_keys(
     # Item 14: each account (source, external id); item 6: progress counts courses.
     with database.transaction() as session:
         session.add(Tenant(slug="assoc", name="Association"))
-    env = {
-        "TANDEM_DATABASE_URL": database_url,
-        "TANDEM_SECRET_KEY": TEST_SECRET_KEY,
-        "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
-    }
-    runner = CliRunner(env=env)
+    runner = operator(database_url)
     added = runner.invoke(
         main, ["connector", "add", "moodle", "site", "--url", URL, "--token", "t"]
     )

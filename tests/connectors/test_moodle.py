@@ -104,6 +104,17 @@ def test_sync_brings_members_courses_enrolments_and_learning(database: Database)
     assert (again.added, again.updated, again.deactivated) == (0, 0, 0)
 
 
+def full_members_sync(database: Database, source):  # type: ignore[no-untyped-def]
+    return sync(
+        database,
+        source.tenant_id,
+        source.connector_id,
+        connector(grades=False),
+        full=True,
+        phases=("members",),
+    )
+
+
 @responses.activate
 def test_full_reconcile_deactivates_missing_members_without_deleting(database: Database) -> None:
     responses.add_callback(responses.POST, ENDPOINT, callback=moodle_site([]))
@@ -119,14 +130,7 @@ def test_full_reconcile_deactivates_missing_members_without_deleting(database: D
         return moodle_site([])(request)
 
     responses.add_callback(responses.POST, ENDPOINT, callback=callback)
-    result = sync(
-        database,
-        source.tenant_id,
-        source.connector_id,
-        connector(grades=False),
-        full=True,
-        phases=("members",),
-    )
+    result = full_members_sync(database, source)
     assert result.deactivated == 1
     bo = members(database)["bo@example.org"]
     assert not bo.active and bo.deactivated_at is not None
@@ -167,17 +171,19 @@ def test_moodle_errors_fail_cleanly_and_change_nothing(
     assert run.status == "failed" and message in run.message
 
 
-@responses.activate
-def test_no_completion_criteria_is_no_data(database: Database) -> None:
+def sync_with_completion_error(database: Database, error: str):  # type: ignore[no-untyped-def]
     responses.add_callback(
         responses.POST,
         ENDPOINT,
-        callback=moodle_site(
-            [], errors={"core_completion_get_course_completion_status": "error_nocriteriaset"}
-        ),
+        callback=moodle_site([], errors={"core_completion_get_course_completion_status": error}),
     )
     source = add_source(database, "moodle")
-    result = sync(database, source.tenant_id, source.connector_id, connector())
+    return sync(database, source.tenant_id, source.connector_id, connector())
+
+
+@responses.activate
+def test_no_completion_criteria_is_no_data(database: Database) -> None:
+    result = sync_with_completion_error(database, "error_nocriteriaset")
     assert result.status == "succeeded"
     with database.transaction() as session:
         kinds = set(session.scalars(select(LearningRecord.kind)))
@@ -254,22 +260,6 @@ def test_a_course_without_completion_tracking_is_skipped_not_fatal(database: Dat
 
 
 @responses.activate
-def test_cannotviewreport_on_a_course_with_completion_on_is_a_permission_failure(
-    database: Database,
-) -> None:
-    responses.add_callback(
-        responses.POST,
-        ENDPOINT,
-        callback=moodle_site(
-            [], errors={"core_completion_get_course_completion_status": "error_cannotviewreport"}
-        ),
-    )
-    source = add_source(database, "moodle")
-    with pytest.raises(SyncFailed, match="lacks report/completion:view"):
-        sync(database, source.tenant_id, source.connector_id, connector())
-
-
-@responses.activate
 def test_incremental_sync_picks_up_a_grade_entered_since(database: Database) -> None:
     # Item 4: Bo never visited the course; a teacher grades him after the last run.
     calls: list[dict] = []
@@ -338,14 +328,16 @@ def test_a_launched_system_account_survives_a_full_sync(database: Database) -> N
             source="moodle", external_id="2", display_name="Admin User", email="a@example.org"
         )
         admin_id = link_member(session, source.tenant_id, admin).member.id
-    result = sync(
-        database,
-        source.tenant_id,
-        source.connector_id,
-        connector(grades=False),
-        full=True,
-        phases=("members",),
-    )
+    result = full_members_sync(database, source)
     assert result.status == "succeeded"
     with database.transaction() as session:
         assert session.get(Member, admin_id).active
+
+
+@responses.activate
+def test_cannotviewreport_on_a_course_with_completion_on_is_a_permission_failure(
+    database: Database,
+) -> None:
+    # Only where completion is on is cannotviewreport a missing permission.
+    with pytest.raises(SyncFailed, match="lacks report/completion:view"):
+        sync_with_completion_error(database, "error_cannotviewreport")
