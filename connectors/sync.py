@@ -198,6 +198,7 @@ class _Writer:
         # it; rows it creates are recognised by created_at) to end the others.
         self.seen_enrolments: set[int] = set()
         self.source_known: bool | None = None  # whether the source has any identity yet
+        self.linked_any = False  # whether this run linked anyone (the source is known now)
 
     # -- members ---------------------------------------------------------------
 
@@ -233,12 +234,13 @@ class _Writer:
                 )
                 continue
             linked[person.external_id] = link.member_id
+            self.linked_any = True
             if count:
                 self.result.count("members", int(link.created), int(link.updated))
         return linked
 
-    def unchanged(self, session: Session, people: list[PersonRecord]) -> set[str]:
-        """The external ids of records that would change nothing: skip linking them.
+    def unchanged(self, session: Session, people: list[PersonRecord]) -> dict[str, int]:
+        """The records that would change nothing (external id -> member id): skip linking them.
 
         A re-sync mostly hands back what is stored. Linking such a record loads its
         member, compares and writes nothing, at several queries a batch; one join
@@ -259,7 +261,7 @@ class _Writer:
                 is not None
             )
         if not self.source_known:
-            return set()
+            return {}
         repeated = Counter(p.external_id for p in people)
         simple = [
             p
@@ -267,7 +269,7 @@ class _Writer:
             if p.source == self.source and not p.also_known_as and repeated[p.external_id] == 1
         ]
         if not simple:
-            return set()
+            return {}
         stored: dict[str, Any] = {}
         ids = [p.external_id for p in simple]
         for start in range(0, len(ids), _IN_CHUNK):
@@ -275,6 +277,7 @@ class _Writer:
                 select(
                     Identity.id.label("identity_id"),
                     Identity.external_id,
+                    Identity.member_id,
                     Member.active,
                     *(getattr(Member, name) for name in PROFILE_FIELDS),
                 )
@@ -289,13 +292,13 @@ class _Writer:
                 )
             )
             stored.update((row.external_id, row) for row in rows)
-        same: dict[str, int] = {}
+        same: dict[str, Any] = {}
         for person in simple:
             row = stored.get(person.external_id)
             if row is not None and row.active and row.display_name and _same(person, row):
-                same[person.external_id] = row.identity_id
+                same[person.external_id] = row
         if self.seen_at is not None and same:
-            seen = sorted(same.values())
+            seen = sorted(row.identity_id for row in same.values())
             for start in range(0, len(seen), _IN_CHUNK):
                 session.execute(
                     update(Identity)
@@ -303,7 +306,7 @@ class _Writer:
                     .values(last_seen_at=self.seen_at)
                     .execution_options(synchronize_session=False)
                 )
-        return set(same)
+        return {external_id: row.member_id for external_id, row in same.items()}
 
     def deactivate(self, session: Session, member_ids: list[int]) -> None:
         if not member_ids:
@@ -413,8 +416,15 @@ class _Writer:
     def enrolments(
         self, session: Session, enrolments: list[EnrolmentRecord], course_ids: dict[str, int]
     ) -> None:
-        people = list({e.person.external_id: e.person for e in enrolments}.values())
-        members = self.link(session, [p for p in people if p.active], count=False)
+        people = [p for p in {e.person.external_id: e.person for e in enrolments}.values()]
+        active = [p for p in people if p.active]
+        # Most enrolled people were linked by the members phase: one join finds them.
+        if self.linked_any:
+            self.source_known = True
+        members = self.unchanged(session, active)
+        members.update(
+            self.link(session, [p for p in active if p.external_id not in members], count=False)
+        )
         wanted: dict[tuple[int, int, str], EnrolmentRecord] = {}
         for enrolment in enrolments:
             member_id = members.get(enrolment.person.external_id)
