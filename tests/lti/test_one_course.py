@@ -18,7 +18,7 @@ from .conftest import make_platform
 ADA = Person("7", "Ada", "Lovelace", "ada@example.org", roles=[LEARNER])
 
 
-def _moodle_sync(app, mock_http, tenant_id: int) -> None:  # type: ignore[no-untyped-def]
+def _moodle_sync(app, mock_http, tenant_id: int, full: bool = False) -> None:  # type: ignore[no-untyped-def]
     mock_http.add_callback(responses.POST, ENDPOINT, callback=moodle_site([]))
     database = records.get_database(app)
     with database.transaction() as session:
@@ -29,7 +29,7 @@ def _moodle_sync(app, mock_http, tenant_id: int) -> None:  # type: ignore[no-unt
         session.flush()
         config_id = config.id
     connector = MoodleConnector(URL, "tok", {"page_size": 2}, sleep=lambda s: None)
-    result = sync(database, tenant_id, config_id, connector)
+    result = sync(database, tenant_id, config_id, connector, full=full)
     assert result.status == "succeeded", result.errors
 
 
@@ -94,3 +94,18 @@ def test_canvas_course_id_joins_an_earlier_launch_course_to_the_synced_one(
     with app.app_context(), records.get_database(app).transaction() as session:
         assert session.get(Programme, programme_id).course_id == synced_id
         assert {e.course_id for e in session.scalars(select(Enrolment))} == {synced_id}
+
+
+def test_the_site_admin_who_launched_is_not_deactivated_by_a_full_sync(
+    app, client, mock_http
+) -> None:
+    # Item 3: Moodle's admin (user 2) launches; the connector skips "admin" on purpose.
+    from records import Member
+
+    platform = make_platform(app, client, mock_http)
+    admin = Person("2", "Admin", "User", "admin@example.org", roles=[LEARNER])
+    platform.launch(client, admin)
+    _moodle_sync(app, mock_http, platform.tenant_id, full=True)
+    with app.app_context(), records.get_database(app).transaction() as session:
+        member = session.scalars(select(Member).where(Member.email == "admin@example.org")).one()
+        assert member.active
