@@ -5,6 +5,7 @@ Thin: each view parses the request, calls :mod:`platforms`, commits and renders.
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from typing import NoReturn
 
@@ -199,8 +200,14 @@ def _deep_linking_launch() -> dict:
 
 
 def _allow_insecure_urls() -> bool:
-    """The development switch ``TANDEM_ALLOW_INSECURE_URLS`` (plain http accepted)."""
-    value = current_app.config.get("TANDEM_ALLOW_INSECURE_URLS", False)
+    """The development switch ``TANDEM_ALLOW_INSECURE_URLS`` (plain http accepted).
+
+    The app's config when it sets the key, else the environment variable of that name
+    (where ``tandem demo`` and the outbound URL checks read it).
+    """
+    value = current_app.config.get(
+        "TANDEM_ALLOW_INSECURE_URLS", os.environ.get("TANDEM_ALLOW_INSECURE_URLS", "")
+    )
     if isinstance(value, str):
         return value.strip().lower() in ("1", "true", "yes", "on")
     return bool(value)

@@ -104,6 +104,7 @@ def test_the_picker_lists_only_programmes_this_coordinator_may_place(app, client
     ],
 )
 def test_a_return_url_off_the_platform_is_refused(app, client, platform, return_url) -> None:
+    app.config["TANDEM_ALLOW_INSECURE_URLS"] = False  # as in production
     platform.deep_link_return_url = return_url
     _, csrf = picker(client, platform)
     before = row_counts(app)

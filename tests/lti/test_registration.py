@@ -163,6 +163,7 @@ def test_an_http_moodle_registers_only_under_the_development_switch(app, client,
     mock_http.add(responses.GET, config_url, json=config)
     mock_http.add_callback(responses.POST, config["registration_endpoint"], register_callback)
     path = f"/lti/register?openid_configuration={config_url}&registration_token=reg-token"
+    app.config["TANDEM_ALLOW_INSECURE_URLS"] = False  # as in production
     refused = client.get(path)
     assert refused.status_code == 400 and "TANDEM_ALLOW_INSECURE_URLS" in refused.get_data(
         as_text=True
