@@ -78,7 +78,9 @@ class Connector(Protocol):
     """A source of members, courses with enrolments, and learning history.
 
     ``source`` names the identity source its ids belong to (``moodle``, ``canvas``,
-    ``directory``, ``csv``...).
+    ``directory``, ``csv``...). A connector may also keep ``skipped_ids``: the external
+    ids it left out on purpose (system accounts). A full sync never deactivates a member
+    for them: such a person may still launch from the LMS.
     """
 
     source: str

@@ -28,11 +28,14 @@ def resolve_tenant(session: Session, slug: str | None) -> Tenant:
     if slug:
         tenant = session.scalars(select(Tenant).where(Tenant.slug == slug)).first()
         if tenant is None:
-            raise ConfigError(f"no tenant {slug!r}")
+            raise ConfigError(f"no tenant {slug!r}: create it with `tandem tenant add {slug}`")
         return tenant
     tenants = session.scalars(select(Tenant).order_by(Tenant.slug).limit(11)).all()
     if not tenants:
-        raise ConfigError("there is no tenant yet: add a platform or portal first")
+        raise ConfigError(
+            "there is no tenant yet: create one with `tandem tenant add NAME` "
+            "(or add a platform or portal)"
+        )
     if len(tenants) > 1:
         names = ", ".join(t.slug for t in tenants[:10])
         raise ConfigError(f"there are several tenants: pass --tenant SLUG (one of {names})")

@@ -15,6 +15,7 @@ source's own origin: the credentials on the session go nowhere else.
 from __future__ import annotations
 
 import random as random_module
+import threading
 import time
 from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
@@ -105,6 +106,8 @@ class Requester:
         if auth is not None:
             self.session.auth = auth
         self.requests_sent = 0
+        # A pool of threads may share one requester (Canvas): count under a lock.
+        self._count_lock = threading.Lock()
 
     def url(self, path: str) -> str:
         """``path`` joined to the base URL; an absolute URL only on the base URL's origin.
@@ -179,7 +182,8 @@ class Requester:
         while True:
             self.before_request()
             try:
-                self.requests_sent += 1
+                with self._count_lock:
+                    self.requests_sent += 1
                 response = self.session.request(method, url, timeout=self.timeout, **kwargs)
             except outbound.URLRefused as exc:
                 raise RefusedURL(f"{self.name}: {exc}") from exc

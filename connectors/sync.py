@@ -148,6 +148,16 @@ def _one_of(session: Session, column: Any, values: list[Any]) -> Any:
     return column.in_(values)
 
 
+def _by_nulls(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """``rows`` ordered so that rows with the same empty (``None``) fields are together.
+
+    The ORM's bulk INSERT/UPDATE leaves ``None`` keys out and sends one executemany per
+    run of rows with the same keys: a batch alternating grade, progress and completion
+    facts (each with other empty fields) went out one statement per row.
+    """
+    return sorted(rows, key=lambda row: tuple(value is None for value in row.values()))
+
+
 def _same(person: PersonRecord, row: Any) -> bool:
     """Whether linking ``person`` would leave the stored member ``row`` as it is
     (:func:`members.apply_profile`'s rule: empty fields of the record change nothing)."""
@@ -188,6 +198,7 @@ class _Writer:
         # it; rows it creates are recognised by created_at) to end the others.
         self.seen_enrolments: set[int] = set()
         self.source_known: bool | None = None  # whether the source has any identity yet
+        self.linked_any = False  # whether this run linked anyone (the source is known now)
 
     # -- members ---------------------------------------------------------------
 
@@ -223,12 +234,13 @@ class _Writer:
                 )
                 continue
             linked[person.external_id] = link.member_id
+            self.linked_any = True
             if count:
                 self.result.count("members", int(link.created), int(link.updated))
         return linked
 
-    def unchanged(self, session: Session, people: list[PersonRecord]) -> set[str]:
-        """The external ids of records that would change nothing: skip linking them.
+    def unchanged(self, session: Session, people: list[PersonRecord]) -> dict[str, int]:
+        """The records that would change nothing (external id -> member id): skip linking them.
 
         A re-sync mostly hands back what is stored. Linking such a record loads its
         member, compares and writes nothing, at several queries a batch; one join
@@ -249,7 +261,7 @@ class _Writer:
                 is not None
             )
         if not self.source_known:
-            return set()
+            return {}
         repeated = Counter(p.external_id for p in people)
         simple = [
             p
@@ -257,7 +269,7 @@ class _Writer:
             if p.source == self.source and not p.also_known_as and repeated[p.external_id] == 1
         ]
         if not simple:
-            return set()
+            return {}
         stored: dict[str, Any] = {}
         ids = [p.external_id for p in simple]
         for start in range(0, len(ids), _IN_CHUNK):
@@ -265,6 +277,7 @@ class _Writer:
                 select(
                     Identity.id.label("identity_id"),
                     Identity.external_id,
+                    Identity.member_id,
                     Member.active,
                     *(getattr(Member, name) for name in PROFILE_FIELDS),
                 )
@@ -279,13 +292,13 @@ class _Writer:
                 )
             )
             stored.update((row.external_id, row) for row in rows)
-        same: dict[str, int] = {}
+        same: dict[str, Any] = {}
         for person in simple:
             row = stored.get(person.external_id)
             if row is not None and row.active and row.display_name and _same(person, row):
-                same[person.external_id] = row.identity_id
+                same[person.external_id] = row
         if self.seen_at is not None and same:
-            seen = sorted(same.values())
+            seen = sorted(row.identity_id for row in same.values())
             for start in range(0, len(seen), _IN_CHUNK):
                 session.execute(
                     update(Identity)
@@ -293,7 +306,7 @@ class _Writer:
                     .values(last_seen_at=self.seen_at)
                     .execution_options(synchronize_session=False)
                 )
-        return set(same)
+        return {external_id: row.member_id for external_id, row in same.items()}
 
     def deactivate(self, session: Session, member_ids: list[int]) -> None:
         if not member_ids:
@@ -310,12 +323,20 @@ class _Writer:
         )
         self.result.deactivated += done.rowcount or 0
 
-    def reconcile(self, session: Session, started: datetime) -> None:
-        """Deactivate the members of this source that a full run did not see."""
+    def reconcile(self, session: Session, started: datetime, skipped: Iterable[str] = ()) -> None:
+        """Deactivate the members of this source that a full run did not see.
+
+        ``skipped``: external ids the connector saw and left out on purpose (system
+        accounts). Their members count as seen: someone who launches from the LMS is
+        never deactivated because the connector does not make them a member.
+        """
         of_source = select(Identity.member_id).where(
             Identity.tenant_id == self.tenant_id, Identity.source == self.source
         )
         seen = of_source.where(Identity.last_seen_at >= started)
+        skipped = sorted(set(skipped))
+        if skipped:
+            seen = seen.union(of_source.where(_one_of(session, Identity.external_id, skipped)))
         missing = session.scalars(
             select(Member.id).where(
                 Member.tenant_id == self.tenant_id,
@@ -387,7 +408,7 @@ class _Writer:
             != (courses[key].title, courses[key].short_name, courses[key].active)
         ]
         if changed:
-            session.execute(update(Course), changed)
+            session.execute(update(Course), _by_nulls(changed))
         self.result.count("courses", len(new), len(changed))
         if enrolments:
             self.enrolments(session, enrolments, ids)
@@ -395,8 +416,15 @@ class _Writer:
     def enrolments(
         self, session: Session, enrolments: list[EnrolmentRecord], course_ids: dict[str, int]
     ) -> None:
-        people = list({e.person.external_id: e.person for e in enrolments}.values())
-        members = self.link(session, [p for p in people if p.active], count=False)
+        people = [p for p in {e.person.external_id: e.person for e in enrolments}.values()]
+        active = [p for p in people if p.active]
+        # Most enrolled people were linked by the members phase: one join finds them.
+        if self.linked_any:
+            self.source_known = True
+        members = self.unchanged(session, active)
+        members.update(
+            self.link(session, [p for p in active if p.external_id not in members], count=False)
+        )
         wanted: dict[tuple[int, int, str], EnrolmentRecord] = {}
         for enrolment in enrolments:
             member_id = members.get(enrolment.person.external_id)
@@ -459,9 +487,9 @@ class _Writer:
         if self.seen_at is not None:
             self.seen_enrolments.update(existing[key].id for key in wanted if key in existing)
         if new:
-            session.execute(insert(Enrolment), new)
+            session.execute(insert(Enrolment), _by_nulls(new))
         if changed:
-            session.execute(update(Enrolment), changed)
+            session.execute(update(Enrolment), _by_nulls(changed))
         self.result.count("enrolments", len(new), len(changed))
 
     def end_enrolments(self, session: Session, started: datetime) -> None:
@@ -582,9 +610,9 @@ class _Writer:
             elif any(getattr(row, name) != values[name] for name in fields):
                 changed.append({"id": row.id, "updated_at": now, **values})
         if new:
-            session.execute(insert(LearningRecord), new)
+            session.execute(insert(LearningRecord), _by_nulls(new))
         if changed:
-            session.execute(update(LearningRecord), changed)
+            session.execute(update(LearningRecord), _by_nulls(changed))
         self.result.count("learning_records", len(new), len(changed))
 
 
@@ -668,12 +696,19 @@ def sync(
 
     planner = _PlannerStatistics(database, result) if dry_session is None else None
 
-    def run_phase(name: str, items: Iterable[Any], write: Callable[[Session, list], None]) -> None:
+    def run_phase(
+        name: str,
+        items: Iterable[Any],
+        write: Callable[[Session, list], None],
+        counted: type | None = None,
+    ) -> None:
+        # ``counted``: the kind of item the progress counts (courses, not the enrolments
+        # that stream with them).
         done = 0
         for chunk in _batches(items, batch_size):
             with batch() as session:
                 write(session, chunk)
-            done += len(chunk)
+            done += len(chunk) if counted is None else sum(isinstance(i, counted) for i in chunk)
             if planner is not None:
                 planner.after_batch(name)
             if progress is not None:
@@ -686,7 +721,7 @@ def sync(
             run_phase("members", connector.iter_members(since), writer.members)
         if "courses" in phases:
             failed_before = result.failed
-            run_phase("courses", connector.iter_courses(), writer.courses)
+            run_phase("courses", connector.iter_courses(), writer.courses, CourseRecord)
             if full and result.failed == failed_before:
                 with batch() as session:
                     writer.end_enrolments(session, started)
@@ -697,7 +732,7 @@ def sync(
             run_phase("learning records", connector.iter_learning_records(since), writer.learning)
         if full and "members" in phases:
             with batch() as session:
-                writer.reconcile(session, started)
+                writer.reconcile(session, started, getattr(connector, "skipped_ids", ()))
     except BaseException as exc:
         result.status = "failed"
         result.message = (

@@ -1,6 +1,7 @@
 """Members and their identities: one linking rule set for launches, syncs and portals."""
 
 from .batch import BatchLink, find_members, link_members
+from .courses import find_course, merge_courses
 from .errors import MembersError, TenantError
 from .export import export_member, list_members
 from .linking import LinkResult, apply_profile, find_member, link_member
@@ -29,6 +30,7 @@ __all__ = [
     "add_tenant",
     "apply_profile",
     "export_member",
+    "find_course",
     "find_member",
     "find_members",
     "find_tenant",
@@ -36,6 +38,7 @@ __all__ = [
     "link_members",
     "list_members",
     "list_tenants",
+    "merge_courses",
     "privacy_settings",
     "set_tenant_settings",
     "slug_for",

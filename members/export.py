@@ -34,17 +34,27 @@ def member_summary(member: Member) -> dict[str, Any]:
 
 
 def list_members(session: Session, tenant_id: int, *, active_only: bool = False) -> list[dict]:
-    """The tenant's members, each with the sources they are known in."""
+    """The tenant's members, each with its accounts (source and external id).
+
+    The accounts say why two were, or were not, linked to one member; ``sources``
+    names the sources alone.
+    """
     query = select(Member).where(Member.tenant_id == tenant_id).order_by(Member.id)
     if active_only:
         query = query.where(Member.active.is_(True))
-    sources: dict[int, set[str]] = {}
-    for member_id, source in session.execute(
-        select(Identity.member_id, Identity.source).where(Identity.tenant_id == tenant_id)
+    accounts: dict[int, list[dict[str, str]]] = {}
+    for member_id, source, external_id in session.execute(
+        select(Identity.member_id, Identity.source, Identity.external_id)
+        .where(Identity.tenant_id == tenant_id)
+        .order_by(Identity.source, Identity.external_id)
     ):
-        sources.setdefault(member_id, set()).add(source)
+        accounts.setdefault(member_id, []).append({"source": source, "external_id": external_id})
     return [
-        {**member_summary(m), "sources": sorted(sources.get(m.id, ()))}
+        {
+            **member_summary(m),
+            "sources": sorted({a["source"] for a in accounts.get(m.id, ())}),
+            "accounts": accounts.get(m.id, []),
+        }
         for m in session.scalars(query)
     ]
 

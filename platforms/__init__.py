@@ -5,7 +5,7 @@ Services take a session and never commit: the calling view or command does.
 
 from .ags import ACTIVITY_PROGRESS, GRADING_PROGRESS, ensure_lineitem, post_progress
 from .claims import COORDINATOR, MEMBER, PROGRAMME_PARAM, tandem_role
-from .deep_linking import DeepLinkResponse, place_programme, programme_choices
+from .deep_linking import DeepLinkResponse, deep_link_return_url, place_programme
 from .errors import (
     DeepLinkingError,
     LaunchError,
@@ -68,6 +68,7 @@ __all__ = [
     "claimed_tenant_id",
     "complete_launch",
     "create_invite",
+    "deep_link_return_url",
     "ensure_lineitem",
     "find_registration",
     "find_tenant",
@@ -82,7 +83,6 @@ __all__ = [
     "place_programme",
     "platform_origins",
     "post_progress",
-    "programme_choices",
     "public_key_set",
     "redeem_invite",
     "register_dynamically",

@@ -89,13 +89,34 @@ def product_of(claims: Mapping[str, Any], default: str | None = None) -> str | N
     return code.lower() if code else default
 
 
-def canvas_user_id(custom: Any) -> str | None:
-    """The ``canvas_user_id`` custom parameter, unless Canvas left it unsubstituted."""
-    value = custom.get("canvas_user_id") if isinstance(custom, dict) else None
+def _custom_value(custom: Any, name: str) -> str | None:
+    """A custom parameter, unless Canvas left it unsubstituted (``$Canvas...``)."""
+    value = custom.get(name) if isinstance(custom, dict) else None
     if isinstance(value, int):
         value = str(value)
     value = _text(value)
     return None if value is None or value.startswith("$") else value
+
+
+def canvas_user_id(custom: Any) -> str | None:
+    """The ``canvas_user_id`` custom parameter, unless Canvas left it unsubstituted."""
+    return _custom_value(custom, "canvas_user_id")
+
+
+def lms_course_key(claims: Mapping[str, Any], *, product: str | None) -> tuple[str, str] | None:
+    """The LMS's own key for the launch's course, as its connector names it.
+
+    Moodle's context id is its course id; Canvas sends ``canvas_course_id`` (set to
+    ``$Canvas.course.id`` in the registration). ``None`` when the launch cannot say.
+    """
+    context = claims.get(CONTEXT)
+    context_id = _text(context.get("id")) if isinstance(context, dict) else None
+    if product == "moodle" and context_id:
+        return ("moodle", context_id)
+    canvas_id = _custom_value(claims.get(CUSTOM) or claims.get("custom"), "canvas_course_id")
+    if canvas_id:
+        return ("canvas", canvas_id)
+    return None
 
 
 def person_from_claims(sub: str, claims: Mapping[str, Any], *, product: str | None) -> PersonRecord:

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import secrets
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import urlsplit
 
 import jwt
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records import Programme, SecretBox, Tenant
@@ -18,9 +17,9 @@ from . import claims as c
 from .ags import lineitem_payload
 from .errors import DeepLinkingError
 from .keys import signing_key
+from .registry import origin_of, tenant_origins
 
 DEFAULT_SCORE_MAXIMUM = 100
-MAX_NAME_LENGTH = 200
 
 
 @dataclass(frozen=True)
@@ -31,37 +30,47 @@ class DeepLinkResponse:
     jwt: str
 
 
-def programme_choices(session: Session, tenant_id: int) -> Sequence[Programme]:
-    """The tenant's programmes a coordinator may place, newest first."""
-    return session.scalars(
-        select(Programme)
-        .where(Programme.tenant_id == tenant_id, Programme.status != "closed")
-        .order_by(Programme.id.desc())
-    ).all()
+def deep_link_return_url(tenant: Tenant, launch: dict[str, Any], *, allow_insecure: bool) -> str:
+    """Where the signed answer may be posted: the launch's return URL, once checked.
 
+    The browser posts the answer wherever this URL says, from Tandem's own page: a
+    ``javascript:`` URL would run script in Tandem's origin, and another host would
+    receive a signed placement. So it must be https (http only under the development
+    switch ``TANDEM_ALLOW_INSECURE_URLS``) on an origin the platform registered (its
+    issuer, login URL or listed origins), with no user-info part and no character a
+    browser might read differently (spaces, controls).
 
-def _programme(
-    session: Session, launch: dict[str, Any], programme_id: int | None, new_name: str | None
-) -> Programme:
-    tenant_id = launch["tenant_id"]
-    if programme_id is not None:
-        programme = session.get(Programme, programme_id)
-        if programme is None or programme.tenant_id != tenant_id:
-            raise DeepLinkingError(f"programme {programme_id} is not one of this platform's")
-        return programme
-    name = (new_name or "").strip()
-    if not name or len(name) > MAX_NAME_LENGTH:
-        raise DeepLinkingError(f"a new programme needs a name of 1 to {MAX_NAME_LENGTH} characters")
-    context = launch.get("context") or {}
-    programme = Programme(
-        tenant_id=tenant_id,
-        name=name,
-        course_id=launch.get("course_id"),
-        lti_context_id=context.get("id"),
-    )
-    session.add(programme)
-    session.flush()
-    return programme
+    Raises:
+        DeepLinkingError: the URL is missing or not the platform's.
+    """
+    settings = launch.get("deep_linking_settings")
+    url = settings.get("deep_link_return_url") if isinstance(settings, dict) else None
+    if not isinstance(url, str) or not url:
+        raise DeepLinkingError(
+            "the platform sent no return address: add Tandem to the course again"
+        )
+    schemes = ("https", "http") if allow_insecure else ("https",)
+    try:
+        parts = urlsplit(url)
+        has_user_info = parts.username is not None or parts.password is not None
+        scheme = parts.scheme.lower()
+    except ValueError:  # e.g. a malformed IPv6 host or port
+        has_user_info, scheme = True, ""
+    origin = origin_of(url)
+    registered = {o.lower() for o in tenant_origins(tenant)}
+    if (
+        any(ord(ch) <= 0x20 or ord(ch) == 0x7F for ch in url)
+        or scheme not in schemes
+        or has_user_info
+        or origin is None
+        or origin.lower() not in registered
+    ):
+        wanted = "an http(s)" if allow_insecure else "an https"
+        raise DeepLinkingError(
+            f"the platform's return address is not {wanted} address of the registered "
+            "platform, so Tandem will not send the placement there"
+        )
+    return url
 
 
 def place_programme(
@@ -69,19 +78,23 @@ def place_programme(
     box: SecretBox,
     launch: dict[str, Any],
     target_link_uri: str,
+    programme: Programme,
     *,
-    programme_id: int | None = None,
-    new_name: str | None = None,
+    allow_insecure: bool = False,
 ) -> DeepLinkResponse:
-    """Build the signed deep linking response placing a programme (existing or new).
+    """Build the signed deep linking response placing ``programme``.
+
+    The caller loads or creates the programme through :mod:`programmes`: the one rule
+    for which programmes a coordinator may place, and the one way programmes are made.
 
     Args:
         launch: the stored launch data of the deep linking request.
         target_link_uri: the tool URL the resource link opens.
+        allow_insecure: the development switch: an http return URL is accepted.
 
     Raises:
-        DeepLinkingError: the launch was no deep linking request, or the programme is
-            unknown, or the new name is empty.
+        DeepLinkingError: the launch was no deep linking request, its return URL is not
+            the platform's, or the programme is another platform's.
     """
     settings = launch.get("deep_linking_settings")
     if launch.get("message_type") != c.DEEP_LINKING_REQUEST or not isinstance(settings, dict):
@@ -89,7 +102,9 @@ def place_programme(
     tenant = session.get(Tenant, launch["tenant_id"])
     if tenant is None:
         raise DeepLinkingError("this platform is no longer registered")
-    programme = _programme(session, launch, programme_id, new_name)
+    return_url = deep_link_return_url(tenant, launch, allow_insecure=allow_insecure)
+    if programme.tenant_id != tenant.id:
+        raise DeepLinkingError(f"programme {programme.id} is not one of this platform's")
     item: dict[str, Any] = {
         "type": "ltiResourceLink",
         "title": programme.name,
@@ -115,4 +130,4 @@ def place_programme(
         claims[c.DEEP_LINKING_DATA] = settings["data"]
     key = signing_key(session, box)
     token = jwt.encode(claims, key.private_key, algorithm="RS256", headers={"kid": key.kid})
-    return DeepLinkResponse(return_url=settings["deep_link_return_url"], jwt=token)
+    return DeepLinkResponse(return_url=return_url, jwt=token)

@@ -7,27 +7,36 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from members import find_course
 from records import Course, Enrolment, utcnow
 
 SOURCE = "lti"
 
 
-def ensure_course(session: Session, tenant_id: int, context: dict[str, Any]) -> Course | None:
-    """The tenant's course for an LTI context claim, created or retitled; ``None`` without one."""
+def ensure_course(
+    session: Session,
+    tenant_id: int,
+    context: dict[str, Any],
+    lms_key: tuple[str, str] | None = None,
+) -> Course | None:
+    """The tenant's course for an LTI context claim, created or retitled; ``None`` without one.
+
+    ``lms_key``: the LMS's own (source, course id) when the launch says it, so that a
+    launch and a sync share one course (:func:`members.find_course`).
+    """
     context_id = context.get("id") if isinstance(context, dict) else None
     if not isinstance(context_id, str) or not context_id:
         return None
     title = context.get("title") if isinstance(context.get("title"), str) else None
     label = context.get("label") if isinstance(context.get("label"), str) else None
-    query = select(Course).where(
-        Course.tenant_id == tenant_id, Course.source == SOURCE, Course.external_id == context_id
-    )
-    course = session.scalars(query).first()
+    course = find_course(session, tenant_id, context_id, lms_key)
     if course is None:
+        source, external_id = lms_key or (SOURCE, context_id)
         course = Course(
             tenant_id=tenant_id,
-            source=SOURCE,
-            external_id=context_id,
+            source=source,
+            external_id=external_id,
+            lti_context_id=context_id,
             title=title or label or context_id,
             short_name=label,
         )

@@ -155,7 +155,11 @@ def complete_launch(
     member = link_member(session, tenant.id, person).member
     role = c.tandem_role(claims.get(c.ROLES) or [])
     context = claims.get(c.CONTEXT)
-    course = ensure_course(session, tenant.id, context) if isinstance(context, dict) else None
+    course = (
+        ensure_course(session, tenant.id, context, c.lms_course_key(claims, product=product))
+        if isinstance(context, dict)
+        else None
+    )
     if course is not None:
         enrol(session, tenant.id, member.id, course.id, role, status="active", accessed=True)
     programme_id = _link_programme(

@@ -19,8 +19,12 @@ SCOPES = (
     c.SCOPE_SCORE,
     c.SCOPE_NRPS,
 )
-# Canvas substitutes this in every launch; it links the launch to Canvas's REST user id.
-CANVAS_CUSTOM_FIELDS = {"canvas_user_id": "$Canvas.user.id"}
+# Canvas substitutes these in every launch; they link the launch to Canvas's REST user and
+# course ids (one member, one course, whether a launch or a sync saw them first).
+CANVAS_CUSTOM_FIELDS = {
+    "canvas_user_id": "$Canvas.user.id",
+    "canvas_course_id": "$Canvas.course.id",
+}
 CLAIMS = ("iss", "sub", "name", "given_name", "family_name", "email", "picture")
 
 

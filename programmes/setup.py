@@ -66,9 +66,17 @@ def check_input(data: ProgrammeInput) -> None:
 
 
 def create_programme(
-    session: Session, actor: Actor, data: ProgrammeInput, *, course_id: int | None = None
+    session: Session,
+    actor: Actor,
+    data: ProgrammeInput,
+    *,
+    course_id: int | None = None,
+    lti_context_id: str | None = None,
 ) -> Programme:
-    """Create a programme in the actor's tenant (a coordinator's action)."""
+    """Create a programme in the actor's tenant (a coordinator's action).
+
+    ``lti_context_id`` names the LMS course a deep-linking placement puts it in.
+    """
     require_coordinator(actor)
     check_input(data)
     questionnaire = check_definition(data.questionnaire or template("one_to_one")["questionnaire"])
@@ -87,6 +95,7 @@ def create_programme(
         cadence_days=data.cadence_days,
         default_capacity=data.default_capacity,
         course_id=course_id if course_id is not None else actor.course_id,
+        lti_context_id=lti_context_id,
         settings=dict(data.settings or {}),
     )
     session.add(programme)
@@ -109,6 +118,7 @@ def create_from_template(
     name: str | None = None,
     starts_on: date | None = None,
     course_id: int | None = None,
+    lti_context_id: str | None = None,
 ) -> Programme:
     """Create a programme from one of :data:`TEMPLATES`."""
     if template_name not in TEMPLATES:
@@ -131,7 +141,9 @@ def create_from_template(
         questionnaire=t["questionnaire"],
         settings=t["settings"],
     )
-    return create_programme(session, actor, data, course_id=course_id)
+    return create_programme(
+        session, actor, data, course_id=course_id, lti_context_id=lti_context_id
+    )
 
 
 def update_programme(

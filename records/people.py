@@ -82,17 +82,22 @@ class Identity(TenantOwned, Base):
 
 
 class Course(TenantOwned, Timestamped, Base):
-    """A course (LTI context) in one source."""
+    """One LMS course, however it was first seen (see :mod:`members.courses`)."""
 
     __tablename__ = "courses"
     __table_args__ = (
         tenant_key("courses"),
         UniqueConstraint("tenant_id", "source", "external_id"),
+        Index("ix_courses_tenant_lti_context_id", "tenant_id", "lti_context_id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    # The LMS's key: ``moodle``/``canvas`` and its course id when known (a launch that
+    # knows it uses it too), else ``lti`` and the context id.
     source: Mapped[str] = mapped_column(String(64))
     external_id: Mapped[str] = mapped_column(String(255))
+    # The LTI context id launches name this course by (Moodle: equal to the course id).
+    lti_context_id: Mapped[str | None] = mapped_column(String(255))
     title: Mapped[str] = mapped_column(String(500), default="")
     short_name: Mapped[str | None] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)

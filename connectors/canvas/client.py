@@ -2,50 +2,110 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from typing import Any
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any, TypeVar
 
 import requests
+import requests.adapters
 
 from ..errors import AuthenticationError, ConnectorError, MalformedResponse, PermissionDenied
-from ..http import Requester
+from ..http import Requester, retry_after_seconds
+
+T = TypeVar("T")
 
 PER_PAGE = 100
 RATE_LIMIT_BODY = "Rate Limit Exceeded"
-# Below this much bucket left, pause before the next request rather than hit the wall.
-LOW_WATER = 100.0
+# Canvas's bucket leaks about this many units a second (its default outflow).
+LEAK_RATE = 10.0
+# Keep at least this much bucket, plus the cost of every request that may be in flight.
+LOW_WATER = 50.0
+# The shortest wait after a throttled answer.
+THROTTLE_WAIT = 1.0
+# Assumed cost of a request before Canvas has said (X-Request-Cost).
+DEFAULT_COST = 1.0
+# A small pool: requests overlap (and overlap the database writes) but each one in
+# flight pays Canvas's up-front cost, so the pool stays small and is paced below.
+DEFAULT_WORKERS = 4
 
 
 class CanvasRequester(Requester):
-    """One request at a time (parallel requests each pay an up-front cost), with backoff
-    on both throttling signals: ``429`` and the older ``403 Forbidden (Rate Limit
-    Exceeded)``."""
+    """Canvas's requester: paced by its rate-limit headers, safe to share in a small pool.
+
+    Every answer carries ``X-Request-Cost`` and (when throttling applies)
+    ``X-Rate-Limit-Remaining``: before each request the requester waits for the bucket
+    to hold enough for the requests in flight, and on a throttled answer (``429``, or the
+    older ``403 Forbidden (Rate Limit Exceeded)``) it waits briefly, for the bucket to
+    leak, rather than with growing sleeps: a throttle is pacing, not a failure.
+    """
 
     name = "Canvas"
 
-    def __init__(self, base_url: str, token: str, **kwargs: Any) -> None:
+    def __init__(
+        self, base_url: str, token: str, *, workers: int = DEFAULT_WORKERS, **kwargs: Any
+    ) -> None:
         super().__init__(base_url, headers={"Authorization": f"Bearer {token}"}, **kwargs)
-        self._pause = 0.0
+        self.workers = max(1, workers)
+        self._lock = threading.Lock()
+        self._remaining: float | None = None
+        self._cost = DEFAULT_COST
+        self._seen_at = 0.0
+        # requests.Session shares its connection pool across threads; size it to the pool.
+        adapter = requests.adapters.HTTPAdapter(pool_maxsize=self.workers)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
 
     def is_throttled(self, response: requests.Response) -> bool:
         if response.status_code == 429:
             return True
         return response.status_code == 403 and RATE_LIMIT_BODY in response.text
 
+    def _bucket_wait(self) -> float:
+        """Seconds until the bucket holds enough for the requests that may be in flight."""
+        if self._remaining is None:
+            return 0.0
+        leaked = (time.monotonic() - self._seen_at) * LEAK_RATE
+        wanted = LOW_WATER + self._cost * self.workers
+        return max(0.0, (wanted - self._remaining - leaked) / LEAK_RATE)
+
     def before_request(self) -> None:
-        if self._pause:
-            self.sleep(self._pause)
-            self._pause = 0.0
+        with self._lock:
+            wait = min(self.max_backoff, self._bucket_wait())
+            if wait > 0:
+                # Count the wait as leaked now, so the pool's other threads do not add
+                # their own waits for the same shortfall.
+                self._remaining = LOW_WATER + self._cost * self.workers
+                self._seen_at = time.monotonic() + wait
+        if wait > 0:
+            self.sleep(wait)
 
     def after_response(self, response: requests.Response) -> None:
-        remaining = response.headers.get("X-Rate-Limit-Remaining")
-        try:
-            left = float(remaining) if remaining is not None else None
-        except ValueError:
-            left = None
-        if left is not None and left < LOW_WATER:
-            # The bucket drains at about 10 units a second: wait for some of it.
-            self._pause = min(self.max_backoff, (LOW_WATER - left) / 10.0)
+        remaining = _number(response.headers.get("X-Rate-Limit-Remaining"))
+        cost = _number(response.headers.get("X-Request-Cost"))
+        with self._lock:
+            if cost is not None:
+                # A running mean: one expensive page should not stall the pool.
+                self._cost = 0.8 * self._cost + 0.2 * cost
+            if remaining is not None:
+                self._remaining = remaining
+                self._seen_at = time.monotonic()
+            elif self.is_throttled(response):
+                # Throttled without a figure: the brief wait in delay() is the pacing.
+                self._remaining = None
+
+    def delay(self, attempt: int, response: requests.Response | None = None) -> float:
+        if response is None or not self.is_throttled(response):
+            return super().delay(attempt, response)
+        asked = retry_after_seconds(response.headers.get("Retry-After"))
+        if asked is not None:
+            return min(asked, self.max_backoff)
+        with self._lock:
+            # The bucket is full: wait while it leaks room for the pool's next requests.
+            wait = max(THROTTLE_WAIT, self._cost * self.workers / LEAK_RATE)
+        return min(wait, self.max_backoff)
 
     def error_for(self, response: requests.Response) -> ConnectorError | None:
         if response.status_code == 401:
@@ -62,19 +122,72 @@ class CanvasRequester(Requester):
         return super().error_for(response)
 
     def iter_pages(
-        self, path: str, params: Mapping[str, Any] | None = None
+        self, path: str, params: Mapping[str, Any] | None = None, *, read_ahead: bool = False
     ) -> Iterator[list[dict[str, Any]]]:
-        """Each page of a list endpoint, following ``Link: rel="next"`` as an opaque URL."""
-        url: str | None = path
-        query: Any = [*(params or {}).items(), ("per_page", PER_PAGE)]
-        query = _expand(query)
-        while url:
+        """Each page of a list endpoint, following ``Link: rel="next"`` as an opaque URL.
+
+        ``read_ahead``: fetch the next page while the caller works on this one (one
+        request more in flight; for the caller's own thread, not inside the pool).
+        """
+        first: Any = _expand([*(params or {}).items(), ("per_page", PER_PAGE)])
+
+        def fetch(url: str, query: Any) -> tuple[list[dict[str, Any]], str | None]:
             payload, response = self.request_json("GET", url, params=query)
             if not isinstance(payload, list):
                 raise MalformedResponse(f"Canvas {path} did not return a list")
-            yield payload
-            url = response.links.get("next", {}).get("url")
-            query = None  # the bookmark URL carries every parameter
+            # The bookmark URL carries every parameter.
+            return payload, response.links.get("next", {}).get("url")
+
+        if not read_ahead or self.workers == 1:
+            url: str | None = path
+            query = first
+            while url:
+                page, url = fetch(url, query)
+                query = None
+                yield page
+            return
+        with ThreadPoolExecutor(1, thread_name_prefix="canvas-pages") as pool:
+            pending: Future[tuple[list[dict[str, Any]], str | None]] | None
+            pending = pool.submit(fetch, path, first)
+            while pending is not None:
+                page, next_url = pending.result()
+                pending = pool.submit(fetch, next_url, None) if next_url else None
+                try:
+                    yield page
+                except GeneratorExit:
+                    if pending is not None:
+                        pending.cancel()
+                    raise
+
+    def iter_ahead(self, calls: Iterable[Callable[[], T]]) -> Iterator[T]:
+        """The results of ``calls`` in order, up to ``workers`` of them running at once.
+
+        The caller (the sync, writing to the database) works on one result while the
+        pool fetches the next ones; the first error is raised in order.
+        """
+        if self.workers == 1:
+            for call in calls:
+                yield call()
+            return
+        pending: deque[Future[T]] = deque()
+        with ThreadPoolExecutor(self.workers, thread_name_prefix="canvas") as pool:
+            try:
+                for call in calls:
+                    pending.append(pool.submit(call))
+                    if len(pending) > self.workers:
+                        yield pending.popleft().result()
+                while pending:
+                    yield pending.popleft().result()
+            finally:
+                for future in pending:
+                    future.cancel()
+
+
+def _number(value: str | None) -> float | None:
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
 
 
 def _expand(items: list[tuple[str, Any]]) -> list[tuple[str, Any]]:

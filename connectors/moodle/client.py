@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -57,7 +58,16 @@ def moodle_error(function: str, payload: Mapping[str, Any]) -> ConnectorError:
     """The error a Moodle exception payload means, named so an operator can act."""
     code = str(payload.get("errorcode") or payload.get("exception") or "unknown")
     said = str(payload.get("message") or "").strip()
-    # `debuginfo` appears on sites in debug mode; it may help, but never decides.
+    # `debuginfo` names the real cause when a capability is missing, e.g. "You are not
+    # allowed to use the rest protocol (missing capability: webservice/rest:use)" under
+    # an `accessexception` that would otherwise read as "function not in the service".
+    missing = missing_capability(payload.get("debuginfo"))
+    if missing is not None:
+        debuginfo = " ".join(str(payload["debuginfo"]).split())[:300]
+        return PermissionDenied(
+            f"the token's user lacks the capability {missing}, needed by {function} "
+            f"(Moodle says: {debuginfo}): grant it to the token user's role"
+        )
     if code == "invalidtoken":
         return AuthenticationError(
             "Moodle refused the token (invalidtoken): check it was copied whole and has "
@@ -87,6 +97,17 @@ def moodle_error(function: str, payload: Mapping[str, Any]) -> ConnectorError:
     if code in ("errorcoursecontextnotvalid", "invalidrecord", "invalidcourseid"):
         return NotFound(f"Moodle has no such course or user for {function} ({code})")
     return ConnectorError(f"Moodle failed {function} ({code}{': ' + said if said else ''})")
+
+
+_CAPABILITY_IN_DEBUGINFO = re.compile(r"missing capability:\s*([a-z][a-z0-9_]*/[a-z0-9_:/]+)", re.I)
+
+
+def missing_capability(debuginfo: Any) -> str | None:
+    """The capability a Moodle ``debuginfo`` says is missing, if it names one."""
+    if not isinstance(debuginfo, str):
+        return None
+    found = _CAPABILITY_IN_DEBUGINFO.search(debuginfo)
+    return found.group(1) if found else None
 
 
 def _is_error(payload: Any) -> bool:

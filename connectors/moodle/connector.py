@@ -62,6 +62,9 @@ class MoodleConnector:
         self.fetch_grades = bool(settings.get("grades", True))
         self.system_ids = {str(i) for i in settings.get("system_user_ids", [])}
         self.system_ids.add(str(GUEST_USER_ID))
+        # System accounts seen and left out on purpose (a full sync must not deactivate
+        # them: the site admin may well launch Tandem).
+        self.skipped_ids: set[str] = set()
         http.setdefault("timeout", float(settings.get("timeout", 30)))
         http.setdefault("max_retries", int(settings.get("max_retries", 4)))
         self.client = MoodleRequester(base_url, token, **http)
@@ -76,6 +79,7 @@ class MoodleConnector:
         external_id = str(user_id)
         username = str(user.get("username") or "").lower()
         if external_id in self.system_ids or username in SYSTEM_USERNAMES:
+            self.skipped_ids.add(external_id)
             return None
         time_zone = user.get("timezone")
         return PersonRecord(
@@ -166,11 +170,17 @@ class MoodleConnector:
     def iter_learning_records(self, since: datetime | None) -> Iterator[LearningItem]:
         """Completion, activity completion and the course grade of each learner.
 
-        Incremental runs skip learners who have not been in the course since ``since``
-        (Moodle records no change time for completion; course access is the signal).
+        Incremental runs fetch the learners who have been in the course since ``since``
+        and those with a grade changed since then: a grade a teacher enters changes no
+        ``lastcourseaccess``, but each grade item carries its own ``gradedategraded``
+        (one ``gradereport_user_get_grade_items`` call for the whole course answers it).
+        A course with completion tracking off (``enablecompletion`` 0) has no completion
+        to ask for: Moodle would answer ``cannotviewreport`` to anyone.
         """
         for course in self._courses():
             course_id = course["id"]
+            completion = bool(course.get("enablecompletion", 1))
+            graded: set[str] | None = None
             for user in self.iter_enrolled_users(course_id):
                 roles = {r.get("shortname") for r in user.get("roles") or []}
                 if not roles & self.learner_roles:
@@ -180,16 +190,48 @@ class MoodleConnector:
                     continue
                 accessed = _when(user.get("lastcourseaccess"))
                 if since is not None and (accessed is None or accessed < since):
-                    continue
-                yield from self._learning(course_id, person.external_id)
+                    if graded is None:
+                        graded = self._graded_since(course_id, since)
+                    if person.external_id not in graded:
+                        continue
+                yield from self._learning(course_id, person.external_id, completion=completion)
 
-    def _learning(self, course_id: int, user_id: str) -> Iterator[LearningItem]:
+    def _graded_since(self, course_id: int, since: datetime) -> set[str]:
+        """The users of a course with a grade graded or submitted at ``since`` or later."""
+        if not self.fetch_grades:
+            return set()
+        try:
+            payload = self.client.call(
+                "gradereport_user_get_grade_items", courseid=course_id, userid=0
+            )
+        except NoData:
+            return set()
+        changed: set[str] = set()
+        for usergrade in payload.get("usergrades") or []:
+            for item in usergrade.get("gradeitems") or []:
+                times = (_when(item.get("gradedategraded")), _when(item.get("gradedatesubmitted")))
+                if any(t is not None and t >= since for t in times):
+                    changed.add(str(usergrade.get("userid")))
+                    break
+        return changed
+
+    def _learning(
+        self, course_id: int, user_id: str, *, completion: bool = True
+    ) -> Iterator[LearningItem]:
         key = f"course:{course_id}"
         common = {
             "source": self.source,
             "person_external_id": user_id,
             "course_external_id": str(course_id),
         }
+        if completion:
+            yield from self._completion(course_id, user_id, key, common)
+        if self.fetch_grades:
+            yield from self._grade(course_id, user_id, common)
+
+    def _completion(
+        self, course_id: int, user_id: str, key: str, common: dict[str, Any]
+    ) -> Iterator[LearningItem]:
         try:
             status = self.client.call(
                 "core_completion_get_course_completion_status", courseid=course_id, userid=user_id
@@ -237,8 +279,6 @@ class MoodleConnector:
             pass
         except (KeyError, TypeError, ValueError, AttributeError):
             yield RecordProblem(f"{self.source}:{user_id}", f"course {course_id}: bad statuses")
-        if self.fetch_grades:
-            yield from self._grade(course_id, user_id, common)
 
     def _grade(
         self, course_id: int, user_id: str, common: dict[str, Any]

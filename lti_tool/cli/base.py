@@ -11,8 +11,9 @@ from flask import Flask
 from sqlalchemy.orm import Session
 
 import records
-from records import ConfigurationError
+from records import ConfigurationError, parse_database_url
 
+from .. import config as tandem_config
 from ..app import create_app
 
 EXIT_CONFIG = 2
@@ -50,3 +51,30 @@ class DryRun(Exception):
     def __init__(self, result: Any) -> None:
         super().__init__()
         self.result = result
+
+
+@contextmanager
+def read_only_transaction() -> Iterator[Session]:
+    """A database transaction for commands that only read (``member list``, ...).
+
+    They need the database and nothing else: not ``TANDEM_SECRET_KEY`` (sessions) nor
+    ``TANDEM_ENCRYPTION_KEY`` (no secret is read), so no app is built. The transaction
+    is rolled back: a read-only command writes nothing.
+    """
+    environ = tandem_config.config_from_env()
+    url = environ.get("TANDEM_DATABASE_URL") or tandem_config.default_database_url(
+        tandem_config.instance_path()
+    )
+    try:
+        parse_database_url(url)
+        database = records.Database(url)
+    except ConfigurationError as exc:
+        fail(str(exc), EXIT_CONFIG)
+    try:
+        with database.sessionmaker() as session:
+            try:
+                yield session
+            finally:
+                session.rollback()
+    finally:
+        database.dispose()

@@ -20,7 +20,7 @@ from connectors.configs import add_config, get_config, list_configs, resolve_ten
 from records import DecryptionError, SecretBox
 
 from . import members  # noqa: F401  (registers `tandem member`)
-from .base import app_transaction, build_app, fail, main
+from .base import app_transaction, build_app, fail, main, read_only_transaction
 
 TENANT_OPTION = click.option("--tenant", "tenant_slug", help="Tenant slug (needed if several).")
 
@@ -107,8 +107,7 @@ def connector_add(
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 def connector_list(tenant_slug: str | None, as_json: bool) -> None:
     """List connectors with their last run; never their secrets."""
-    app = build_app()
-    with app_transaction(app) as session:
+    with read_only_transaction() as session:
         tenant_id = None
         if tenant_slug:
             try:

@@ -13,7 +13,7 @@ from connectors.configs import resolve_tenant
 from members import list_members
 from programmes import ErasureResult, ProgrammeError
 
-from .base import DryRun, app_transaction, build_app, fail, main
+from .base import DryRun, app_transaction, build_app, fail, main, read_only_transaction
 
 
 @main.group()
@@ -26,10 +26,9 @@ def member() -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--active", is_flag=True, help="Only active members.")
 def member_list(tenant_slug: str | None, as_json: bool, active: bool) -> None:
-    """List the tenant's members and the sources each is known in."""
-    app = build_app()
+    """List the tenant's members and their accounts (source and external id)."""
     try:
-        with app_transaction(app) as session:
+        with read_only_transaction() as session:
             tenant = resolve_tenant(session, tenant_slug)
             rows = list_members(session, tenant.id, active_only=active)
     except ConnectorError as exc:
@@ -41,7 +40,7 @@ def member_list(tenant_slug: str | None, as_json: bool, active: bool) -> None:
         state = "" if row["active"] else "  (inactive)"
         click.echo(
             f"{row['id']:>6}  {row['name']}  {row['email'] or '-'}  "
-            f"{','.join(row['sources'])}{state}"
+            f"{', '.join(a['source'] + ':' + a['external_id'] for a in row['accounts'])}{state}"
         )
 
 

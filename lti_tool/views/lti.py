@@ -5,6 +5,7 @@ Thin: each view parses the request, calls :mod:`platforms`, commits and renders.
 
 from __future__ import annotations
 
+from datetime import date
 from typing import NoReturn
 
 from flask import (
@@ -21,13 +22,16 @@ from flask import (
 from flask.typing import ResponseReturnValue
 from werkzeug.wrappers import Response
 
+import outbound
 import platforms
+import programmes
 import records
 from platforms import LaunchError, LoginError, PlatformError
 from platforms.audit import record as audit
 
 from .. import auth, security
 from ..urls import external_url, is_https
+from .programmes import current_actor, form_date
 
 bp = Blueprint("lti", __name__)
 
@@ -197,25 +201,48 @@ def _deep_linking_launch() -> dict:
 @bp.route("/lti/deep-link", methods=["GET", "POST"])
 @auth.coordinator_required
 def deep_link() -> ResponseReturnValue:
-    """The programme picker of a deep linking launch, and the signed answer to the platform."""
+    """The programme picker of a deep linking launch, and the signed answer to the platform.
+
+    A new programme is made as "Start a programme" makes it (template, name, start);
+    the existing ones offered are those this coordinator may open.
+    """
     session = records.get_session()
     data = _deep_linking_launch()
+    actor = current_actor()
     if request.method == "GET":
-        programmes = platforms.programme_choices(session, data["tenant_id"])
+        listed = programmes.list_programmes(session, actor)
         return render_template(
-            "lti/deep_link.html", programmes=programmes, csrf_token=auth.csrf_token()
+            "lti/deep_link.html",
+            programmes=[p for p in listed if p.status != "closed"],
+            templates=programmes.TEMPLATES,
+            today=date.today(),
+            csrf_token=auth.csrf_token(),
         )
     auth.check_csrf(request.form.get("csrf_token"))
     raw_id = request.form.get("programme_id", "").strip()
     if raw_id and not raw_id.isdigit():
         abort(400, "The programme chosen is not a number.")
+    if raw_id:
+        try:
+            programme = programmes.coordinated_programme(session, actor, int(raw_id))
+        except programmes.NotFoundError as exc:
+            raise platforms.DeepLinkingError(str(exc)) from None
+    else:
+        programme = programmes.create_from_template(
+            session,
+            actor,
+            request.form.get("template", ""),
+            name=request.form.get("name", "").strip() or None,
+            starts_on=form_date("starts_on"),
+            lti_context_id=(data.get("context") or {}).get("id"),
+        )
     answer = platforms.place_programme(
         session,
         _box(),
         data,
         external_url("lti.launch"),
-        programme_id=int(raw_id) if raw_id else None,
-        new_name=request.form.get("new_name"),
+        programme,
+        allow_insecure=outbound.insecure_urls_allowed(),
     )
     session.commit()
     return render_template(

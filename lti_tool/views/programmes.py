@@ -67,7 +67,7 @@ def _int(name: str) -> int:
     return int(raw)
 
 
-def _date(name: str) -> date | None:
+def form_date(name: str) -> date | None:
     raw = request.form.get(name, "").strip()
     if not raw:
         return None
@@ -78,7 +78,7 @@ def _date(name: str) -> date | None:
 
 
 def _required_date(name: str, message: str) -> date:
-    value = _date(name)
+    value = form_date(name)
     if value is None:
         raise InvalidInputError(message, {name: "Required."})
     return value
@@ -218,7 +218,7 @@ def create() -> ResponseReturnValue:
         current_actor(),
         request.form.get("template", ""),
         name=request.form.get("name", "").strip() or None,
-        starts_on=_date("starts_on"),
+        starts_on=form_date("starts_on"),
     )
     flash(f"{programme.name} is set up and open for enrolment.", "ok")
     return redirect(url_for("programmes.settings", programme_id=programme.id), code=303)
@@ -268,8 +268,8 @@ def save_settings(programme_id: int) -> ResponseReturnValue:
         objectives=tuple(request.form.get("objectives", "").splitlines()),
         kind=request.form.get("kind", current.kind),
         matching_mode=request.form.get("matching_mode", current.matching_mode),
-        starts_on=_date("starts_on") or current.starts_on,
-        ends_on=_date("ends_on") or current.ends_on,
+        starts_on=form_date("starts_on") or current.starts_on,
+        ends_on=form_date("ends_on") or current.ends_on,
         cadence_days=number("cadence_days", current.cadence_days),
         default_capacity=number("default_capacity", current.default_capacity),
         questionnaire=questionnaire,

@@ -14,6 +14,8 @@ from tests.support.remote import fixture, loopback_server, send_json
 from .conftest import add_source, count, cursor, last_run
 
 USERS = "/api/v1/accounts/1/users"
+# Who the platform's own accounts are: answered before the users are listed.
+ADMIN_PATHS = ("/api/v1/accounts/site_admin", "/api/v1/accounts/1/admins", "/api/v1/users/self")
 
 
 def canvas(url: str, delays: list[float], **http) -> CanvasConnector:
@@ -37,7 +39,7 @@ def test_5xx_then_success_is_retried_with_growing_delays() -> None:
     answers = iter([502, 503])
 
     def flaky(request):
-        if request.path.startswith("/api/v1/accounts/site_admin"):
+        if request.path.startswith(ADMIN_PATHS):
             return send_json(request, [])
         status = next(answers, 200)
         send_json(
@@ -69,7 +71,7 @@ def test_source_dying_mid_pagination_keeps_batches_and_cursor_then_resumes(
     state = {"dead": True}
 
     def site(request):
-        if request.path.startswith("/api/v1/accounts/site_admin"):
+        if request.path.startswith(ADMIN_PATHS):
             return send_json(request, fixture("canvas", "site_admins"))
         if "page=2" in request.path:
             if state["dead"]:

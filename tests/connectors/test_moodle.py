@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 import responses
 from sqlalchemy import select
@@ -102,6 +104,17 @@ def test_sync_brings_members_courses_enrolments_and_learning(database: Database)
     assert (again.added, again.updated, again.deactivated) == (0, 0, 0)
 
 
+def full_members_sync(database: Database, source):  # type: ignore[no-untyped-def]
+    return sync(
+        database,
+        source.tenant_id,
+        source.connector_id,
+        connector(grades=False),
+        full=True,
+        phases=("members",),
+    )
+
+
 @responses.activate
 def test_full_reconcile_deactivates_missing_members_without_deleting(database: Database) -> None:
     responses.add_callback(responses.POST, ENDPOINT, callback=moodle_site([]))
@@ -117,14 +130,7 @@ def test_full_reconcile_deactivates_missing_members_without_deleting(database: D
         return moodle_site([])(request)
 
     responses.add_callback(responses.POST, ENDPOINT, callback=callback)
-    result = sync(
-        database,
-        source.tenant_id,
-        source.connector_id,
-        connector(grades=False),
-        full=True,
-        phases=("members",),
-    )
+    result = full_members_sync(database, source)
     assert result.deactivated == 1
     bo = members(database)["bo@example.org"]
     assert not bo.active and bo.deactivated_at is not None
@@ -165,17 +171,19 @@ def test_moodle_errors_fail_cleanly_and_change_nothing(
     assert run.status == "failed" and message in run.message
 
 
-@responses.activate
-def test_no_completion_criteria_is_no_data(database: Database) -> None:
+def sync_with_completion_error(database: Database, error: str):  # type: ignore[no-untyped-def]
     responses.add_callback(
         responses.POST,
         ENDPOINT,
-        callback=moodle_site(
-            [], errors={"core_completion_get_course_completion_status": "error_nocriteriaset"}
-        ),
+        callback=moodle_site([], errors={"core_completion_get_course_completion_status": error}),
     )
     source = add_source(database, "moodle")
-    result = sync(database, source.tenant_id, source.connector_id, connector())
+    return sync(database, source.tenant_id, source.connector_id, connector())
+
+
+@responses.activate
+def test_no_completion_criteria_is_no_data(database: Database) -> None:
+    result = sync_with_completion_error(database, "error_nocriteriaset")
     assert result.status == "succeeded"
     with database.transaction() as session:
         kinds = set(session.scalars(select(LearningRecord.kind)))
@@ -198,3 +206,138 @@ def test_check_passes_on_a_good_site() -> None:
     responses.add_callback(responses.POST, ENDPOINT, callback=moodle_site([]))
     lines = connector().check()
     assert lines[0] == "token accepted: Example Moodle as tandem-sync"
+
+
+# -- what a real Moodle does (issue 16) ---------------------------------------------------
+
+
+@responses.activate
+def test_missing_rest_capability_is_named_from_debuginfo() -> None:
+    # Item 5: the token's user lacks webservice/rest:use; Moodle names it in debuginfo
+    # under an accessexception that used to read as "add the function to the service".
+    responses.add(responses.POST, ENDPOINT, json=fixture("moodle", "error_rest_use"))
+    with pytest.raises(PermissionDenied) as failure:
+        connector().check()
+    message = str(failure.value)
+    assert "lacks the capability webservice/rest:use" in message
+    assert "missing capability: webservice/rest:use" in message
+    assert "add core_webservice_get_site_info" not in message
+
+
+def _courses_with_completion_off() -> list[dict]:
+    courses = fixture("moodle", "core_course_get_courses")
+    off = dict(courses[1], id=43, shortname="NOCOMP", fullname="No completion", enablecompletion=0)
+    return [*courses, off]
+
+
+@responses.activate
+def test_a_course_without_completion_tracking_is_skipped_not_fatal(database: Database) -> None:
+    # Item 7: completion off in course 43; Moodle answers cannotviewreport to anyone.
+    calls: list[dict] = []
+    site = moodle_site(calls)
+
+    def callback(request):
+        form = form_of(request)
+        if form["wsfunction"] == "core_course_get_courses":
+            calls.append(form)
+            return 200, {}, _json(_courses_with_completion_off())
+        if form["wsfunction"].startswith("core_completion") and form["courseid"] == "43":
+            calls.append(form)
+            return 200, {}, _json(fixture("moodle", "error_cannotviewreport"))
+        return site(request)
+
+    responses.add_callback(responses.POST, ENDPOINT, callback=callback)
+    source = add_source(database, "moodle")
+    result = sync(database, source.tenant_id, source.connector_id, connector())
+    assert result.status == "succeeded", result.message
+    asked = {(c["wsfunction"], c.get("courseid")) for c in calls}
+    assert ("core_completion_get_course_completion_status", "43") not in asked
+    assert ("gradereport_user_get_grade_items", "43") in asked  # grades still read
+    with database.transaction() as session:
+        keys = set(session.scalars(select(LearningRecord.record_key)))
+    assert "course:43:grade" in keys and "course:42:completion" in keys
+    assert not any(key.startswith("course:43:completion") for key in keys)
+
+
+@responses.activate
+def test_incremental_sync_picks_up_a_grade_entered_since(database: Database) -> None:
+    # Item 4: Bo never visited the course; a teacher grades him after the last run.
+    calls: list[dict] = []
+    site = moodle_site(calls)
+    regraded: dict = {"on": False}
+
+    def callback(request):
+        form = form_of(request)
+        if form["wsfunction"] == "gradereport_user_get_grade_items" and regraded["on"]:
+            calls.append(form)
+            graded_at = int(time.time())
+            bo = {
+                "courseid": 42,
+                "userid": 8,
+                "userfullname": "Bo Chen",
+                "gradeitems": [
+                    {
+                        "id": 100,
+                        "itemname": None,
+                        "itemtype": "course",
+                        "graderaw": 40.0,
+                        "gradeformatted": "40.00",
+                        "grademin": 0,
+                        "grademax": 100,
+                        "percentageformatted": "40.00 %",
+                        "gradedategraded": graded_at,
+                        "gradedatesubmitted": None,
+                    }
+                ],
+            }
+            ada = fixture("moodle", "gradereport_user_get_grade_items")["usergrades"][0]
+            usergrades = [ada, bo] if form["userid"] == "0" else [bo]
+            return 200, {}, _json({"usergrades": usergrades, "warnings": []})
+        return site(request)
+
+    responses.add_callback(responses.POST, ENDPOINT, callback=callback)
+    source = add_source(database, "moodle")
+    sync(database, source.tenant_id, source.connector_id, connector())
+    regraded["on"] = True
+    calls.clear()
+    again = sync(database, source.tenant_id, source.connector_id, connector())
+    assert not again.full
+    with database.transaction() as session:
+        bo = session.scalars(select(Member).where(Member.email == "Bo@Example.org")).one()
+        grade = session.scalars(
+            select(LearningRecord).where(
+                LearningRecord.member_id == bo.id, LearningRecord.kind == "grade"
+            )
+        ).one()
+    assert grade.score == 40.0
+    # One whole-course grade call found him; Ada (graded long ago, away) is not re-read.
+    per_user = [c["userid"] for c in calls if c["wsfunction"] == "gradereport_user_get_grade_items"]
+    assert per_user == ["0", "8"]
+
+
+@responses.activate
+def test_a_launched_system_account_survives_a_full_sync(database: Database) -> None:
+    # Item 3: the site admin launched (linked to moodle identity 2); the connector skips
+    # "admin" on purpose, and a full sync must not deactivate the member.
+    from members import PersonRecord, link_member
+
+    responses.add_callback(responses.POST, ENDPOINT, callback=moodle_site([]))
+    source = add_source(database, "moodle")
+    with database.transaction() as session:
+        admin = PersonRecord(
+            source="moodle", external_id="2", display_name="Admin User", email="a@example.org"
+        )
+        admin_id = link_member(session, source.tenant_id, admin).member.id
+    result = full_members_sync(database, source)
+    assert result.status == "succeeded"
+    with database.transaction() as session:
+        assert session.get(Member, admin_id).active
+
+
+@responses.activate
+def test_cannotviewreport_on_a_course_with_completion_on_is_a_permission_failure(
+    database: Database,
+) -> None:
+    # Only where completion is on is cannotviewreport a missing permission.
+    with pytest.raises(SyncFailed, match="lacks report/completion:view"):
+        sync_with_completion_error(database, "error_cannotviewreport")

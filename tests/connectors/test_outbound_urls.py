@@ -31,7 +31,10 @@ def counting(method: str, url: str, body: object) -> list:
 
 
 def canvas_admins(canvas: str) -> None:
+    """The platform accounts a Canvas connector reads first: admins and the token's user."""
     responses.get(f"{canvas}/api/v1/accounts/site_admin/admins", json=[])
+    responses.get(f"{canvas}/api/v1/accounts/1/admins", json=[])
+    responses.get(f"{canvas}/api/v1/users/self", json={"id": 1, "name": "Token Owner"})
 
 
 @responses.activate

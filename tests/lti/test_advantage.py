@@ -42,7 +42,10 @@ def deep_link_jwt(response, platform) -> dict:  # type: ignore[no-untyped-def]
 
 def test_deep_linking_creates_and_places_a_programme_with_a_line_item(app, client, platform):
     _, csrf = picker(client, platform)
-    response = client.post("/lti/deep-link", data={"csrf_token": csrf, "new_name": "Peer circle"})
+    response = client.post(
+        "/lti/deep-link",
+        data={"csrf_token": csrf, "template": "peer", "name": "Peer circle"},
+    )
     assert response.status_code == 200
     claims = deep_link_jwt(response, platform)
     assert claims[LTI + "message_type"] == "LtiDeepLinkingResponse"

@@ -69,8 +69,9 @@ def test_launch_creates_member_identities_course_and_enrolment(app, client, plat
         pairs = {(i.source, i.external_id) for i in session.scalars(select(Identity))}
         assert pairs == {("lti", "user-1"), ("moodle", "user-1")}
         course = session.scalars(select(Course)).one()
-        assert (course.source, course.external_id, course.title) == (
-            "lti", "course-101", "Mentoring Circle 101",
+        # Moodle's context id is its course id: the course takes the connector's key.
+        assert (course.source, course.external_id, course.title, course.lti_context_id) == (
+            "moodle", "course-101", "Mentoring Circle 101", "course-101",
         )  # fmt: skip
         enrolment = session.scalars(select(Enrolment)).one()
         assert (enrolment.member_id, enrolment.role) == (member.id, "member")

@@ -135,7 +135,10 @@ def test_canvas_json(client) -> None:
     assert config["oidc_initiation_url"] == "http://localhost/lti/login"
     assert config["target_link_uri"] == "http://localhost/lti/launch"
     assert config["public_jwk_url"] == "http://localhost/lti/jwks"
-    assert config["custom_fields"] == {"canvas_user_id": "$Canvas.user.id"}
+    assert config["custom_fields"] == {
+        "canvas_user_id": "$Canvas.user.id",
+        "canvas_course_id": "$Canvas.course.id",
+    }
     [extension] = config["extensions"]
     assert extension["platform"] == "canvas.instructure.com"
     assert extension["privacy_level"] == "public"

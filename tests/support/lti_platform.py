@@ -133,6 +133,7 @@ class TestPlatform:
         self.context = {"id": "course-101", "label": "MENT101", "title": "Mentoring Circle 101"}
         self.memberships_url = f"{issuer}/api/lti/courses/101/names_and_roles"
         self.lineitems_url = f"{issuer}/api/lti/courses/101/line_items"
+        self.deep_link_return_url = f"{issuer}/deep_link_return"
         self.roster: list[Person] = []
         self.page_size = 2
         self.link_style = 'rel="next"'
@@ -218,7 +219,7 @@ class TestPlatform:
             claims[LTI + "resource_link"] = {"id": "link-1", "title": "Mentoring"}
         else:
             claims[DL_SETTINGS] = {
-                "deep_link_return_url": f"{self.issuer}/deep_link_return",
+                "deep_link_return_url": self.deep_link_return_url,
                 "accept_types": ["ltiResourceLink"],
                 "accept_presentation_document_targets": ["iframe", "window"],
                 "data": "opaque-platform-data",
