@@ -11,6 +11,7 @@ from .errors import ConfigurationError, DecryptionError, EncryptionKeyError, Rec
 from .people import Course, Enrolment, Identity, LearningRecord, Member
 from .portals import Portal
 from .programmes import Match, Participant, Programme
+from .recognition import GuideRead
 from .relationships import (
     Agreement,
     Alert,
@@ -41,6 +42,7 @@ __all__ = [
     "EncryptionKeyError",
     "Enrolment",
     "ExpiringValue",
+    "GuideRead",
     "Identity",
     "LearningRecord",
     "Match",
