@@ -10,6 +10,7 @@ from records import Match, utcnow
 
 from . import audit
 from .errors import InvalidInput
+from .milestones import award_milestones
 from .pairs import get_match, pair_side, require_running
 
 OUTCOMES = ("completed", "early")
@@ -61,6 +62,7 @@ def close_pair(
     match.ended_at = now or utcnow()
     match.end_reason = "completed" if outcome == "completed" else f"early: {reason}"
     session.flush()
+    award_milestones(session, tenant_id, match, now=match.ended_at)
     audit.record(
         session, tenant_id, "match.closed",
         actor_member_id=member_id, subject_type="Match", subject_id=match.id,

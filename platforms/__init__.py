@@ -15,7 +15,7 @@ from .errors import (
     RegistrationError,
     ServiceError,
 )
-from .keys import active_key, public_key_set, rotate_key
+from .keys import active_key, public_key_set, rotate_key, sign_claims
 from .landing import Landing, landing
 from .launch import ValidLaunch, claimed_tenant_id, validate_launch
 from .launches import LaunchOutcome, complete_launch, launch_data
@@ -81,6 +81,7 @@ __all__ = [
     "register_dynamically",
     "remove_platform",
     "rotate_key",
+    "sign_claims",
     "start_login",
     "tandem_role",
     "tenant_origins",

@@ -43,11 +43,13 @@ from .matchday import (
 from .pages import DraftBoard, MemberProgramme, PairView, draft_board, member_programme
 from .questionnaire import check_answers, parse_form, questions_for, time_zone_choices
 from .readiness import (
+    ReadinessFigures,
     ReadinessForm,
     ReadinessRule,
     Requirement,
     known_courses,
     missing_requirements,
+    readiness_figures,
     readiness_form,
     require_ready,
     set_readiness,
@@ -79,6 +81,7 @@ __all__ = [
     "PermissionDeniedError",
     "ProgrammeError",
     "ProgrammeInput",
+    "ReadinessFigures",
     "ReadinessForm",
     "ReadinessRule",
     "Requirement",
@@ -107,6 +110,7 @@ __all__ = [
     "publish",
     "questions_for",
     "ranked_mentors",
+    "readiness_figures",
     "readiness_form",
     "remove_pair",
     "render_markdown",

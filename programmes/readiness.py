@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
+from datetime import datetime
+from statistics import median
 from typing import Any
 
 from sqlalchemy import select
@@ -30,6 +32,7 @@ from records.recognition import GUIDE_ROLES
 
 from .access import Actor, coordinated_programme
 from .errors import ConflictError, InvalidInputError
+from .guides import guide_reads
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,49 @@ def _courses(session: Session, tenant_id: int, ids: set[int]) -> dict[int, Cours
     return {c.id: c for c in rows}
 
 
+def _done(
+    session: Session, programme: Programme, rules: dict[str, ReadinessRule], course_ids: set[int]
+) -> tuple[dict[tuple[int, int], datetime], dict[tuple[int, str], datetime]]:
+    """Completions of the rules' courses by the programme's members, and guides read, with
+    when each happened (completion date if the source gave one, else when Tandem heard)."""
+    tenant_id = programme.tenant_id
+    # Members of this programme only, as a subquery: no list of ids to bind, however
+    # large the programme.
+    in_programme = select(Participant.member_id).where(
+        Participant.tenant_id == tenant_id, Participant.programme_id == programme.id
+    )
+    completed: dict[tuple[int, int], datetime] = {}
+    if course_ids:
+        for member_id, course_id, recorded, created in session.execute(
+            select(
+                LearningRecord.member_id,
+                LearningRecord.course_id,
+                LearningRecord.recorded_at,
+                LearningRecord.created_at,
+            ).where(
+                LearningRecord.tenant_id == tenant_id,
+                LearningRecord.course_id.in_(course_ids),
+                LearningRecord.kind == "completion",
+                LearningRecord.completed.is_(True),
+                LearningRecord.member_id.in_(in_programme),
+            )
+        ):
+            when = recorded or created
+            key = (member_id, course_id)
+            completed[key] = min(when, completed.get(key, when))
+    read: dict[tuple[int, str], datetime] = {}
+    if any(r.guide for r in rules.values()):
+        read = {
+            (member_id, role): read_at
+            for member_id, role, read_at in session.execute(
+                select(GuideRead.member_id, GuideRead.role, GuideRead.read_at).where(
+                    GuideRead.tenant_id == tenant_id, GuideRead.programme_id == programme.id
+                )
+            )
+        }
+    return completed, read
+
+
 def missing_requirements(
     session: Session, programme: Programme, participants: Iterable[Participant]
 ) -> dict[int, list[Requirement]]:
@@ -109,37 +155,10 @@ def missing_requirements(
     if not people:
         return {}
     tenant_id = programme.tenant_id
-    course_ids = {r.course_id for r in rules.values() if r.course_id is not None}
-    courses = _courses(session, tenant_id, course_ids)
-    # Members of this programme only, as a subquery: no list of ids to bind, however
-    # large the programme.
-    in_programme = select(Participant.member_id).where(
-        Participant.tenant_id == tenant_id, Participant.programme_id == programme.id
+    courses = _courses(
+        session, tenant_id, {r.course_id for r in rules.values() if r.course_id is not None}
     )
-    completed: set[tuple[int, int]] = set()
-    if courses:
-        completed = {
-            (member_id, course_id)
-            for member_id, course_id in session.execute(
-                select(LearningRecord.member_id, LearningRecord.course_id).where(
-                    LearningRecord.tenant_id == tenant_id,
-                    LearningRecord.course_id.in_(set(courses)),
-                    LearningRecord.kind == "completion",
-                    LearningRecord.completed.is_(True),
-                    LearningRecord.member_id.in_(in_programme),
-                )
-            )
-        }
-    read: set[tuple[int, str]] = set()
-    if any(r.guide for r in rules.values()):
-        read = {
-            (member_id, role)
-            for member_id, role in session.execute(
-                select(GuideRead.member_id, GuideRead.role).where(
-                    GuideRead.tenant_id == tenant_id, GuideRead.programme_id == programme.id
-                )
-            )
-        }
+    completed, read = _done(session, programme, rules, set(courses))
     connectors: list[ConnectorConfig] = []
     if courses:
         connectors = list(
@@ -255,4 +274,63 @@ def readiness_form(session: Session, actor: Actor, programme_id: int) -> Readine
         courses=known_courses(session, actor),
         rules=readiness_rules(programme),
         guides={role: dict(guides.get(role) or {}) for role in GUIDE_ROLES},
+    )
+
+
+@dataclass(frozen=True)
+class ReadinessFigures:
+    """The dashboard's readiness figures for one programme."""
+
+    rules: dict[str, ReadinessRule]
+    mentors: int
+    mentors_ready: int
+    mentees: int
+    mentees_ready: int
+    # Median days from enrolment to ready, over those who became ready under a rule.
+    median_days_to_ready: float | None
+    # Members who marked each side's guide read.
+    guides_read: dict[str, int]
+
+    @property
+    def mentor_share(self) -> float | None:
+        return self.mentors_ready / self.mentors if self.mentors else None
+
+
+def readiness_figures(session: Session, actor: Actor, programme_id: int) -> ReadinessFigures:
+    """Share of mentors (and mentees) ready, and how long becoming ready took."""
+    programme = coordinated_programme(session, actor, programme_id)
+    rules = readiness_rules(programme)
+    people = session.scalars(
+        select(Participant).where(
+            Participant.tenant_id == programme.tenant_id,
+            Participant.programme_id == programme.id,
+            Participant.status != "withdrawn",
+            Participant.role.in_(GUIDE_ROLES),
+        )
+    ).all()
+    missing = missing_requirements(session, programme, people)
+    completed, read = _done(
+        session, programme, rules, {r.course_id for r in rules.values() if r.course_id}
+    )
+    days = []
+    for p in people:
+        rule = rules.get(p.role)
+        if rule is None or p.id in missing:
+            continue
+        moments = []
+        if rule.course_id is not None:
+            moments.append(completed[(p.member_id, rule.course_id)])
+        if rule.guide:
+            moments.append(read[(p.member_id, p.role)])
+        waited = max(moments) - p.enrolled_at
+        days.append(max(0.0, waited.total_seconds() / 86400))
+    count = {role: [p for p in people if p.role == role] for role in GUIDE_ROLES}
+    return ReadinessFigures(
+        rules=rules,
+        mentors=len(count["mentor"]),
+        mentors_ready=sum(1 for p in count["mentor"] if p.id not in missing),
+        mentees=len(count["mentee"]),
+        mentees_ready=sum(1 for p in count["mentee"] if p.id not in missing),
+        median_days_to_ready=round(median(days), 1) if days else None,
+        guides_read=guide_reads(session, programme.tenant_id, programme.id),
     )

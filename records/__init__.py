@@ -11,7 +11,7 @@ from .errors import ConfigurationError, DecryptionError, EncryptionKeyError, Rec
 from .people import Course, Enrolment, Identity, LearningRecord, Member
 from .portals import Portal
 from .programmes import Match, Participant, Programme
-from .recognition import GuideRead
+from .recognition import Credential, GuideRead, Milestone
 from .relationships import (
     Agreement,
     Alert,
@@ -36,6 +36,7 @@ __all__ = [
     "ConfigurationError",
     "ConnectorConfig",
     "Course",
+    "Credential",
     "Database",
     "DecryptionError",
     "Deployment",
@@ -47,6 +48,7 @@ __all__ = [
     "LearningRecord",
     "Match",
     "Member",
+    "Milestone",
     "Participant",
     "Portal",
     "Programme",

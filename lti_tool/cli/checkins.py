@@ -7,7 +7,7 @@ from datetime import date
 import click
 
 import records
-from checkins import ReminderError, raise_alerts_everywhere
+from checkins import ReminderError, award_due_milestones, raise_alerts_everywhere
 from checkins.mailer import Mailer, SmtpSettings
 from checkins.reminders import due_reminders, send_due
 from programmes import lapse_overdue_requests
@@ -49,6 +49,8 @@ def remind(dry_run: bool, today: object) -> None:
         # Mentees' requests a mentor let lapse free the mentor's place first.
         n_lapsed = lapse_overdue_requests(session)
         n_alerts = raise_alerts_everywhere(session, day)
+        # Six months together is a milestone that time, not a form, brings.
+        n_milestones = award_due_milestones(session)
     database = records.get_database(app)
     try:
         with app.app_context(), Mailer(settings) as mailer:
@@ -62,7 +64,7 @@ def remind(dry_run: bool, today: object) -> None:
     click.echo(
         f"{len(report.sent)} sent, {report.already_sent} already sent by another run, "
         f"{report.no_email} without an email address, {n_alerts} alert(s) raised, "
-        f"{n_lapsed} unanswered request(s) lapsed"
+        f"{n_lapsed} unanswered request(s) lapsed, {n_milestones} milestone(s) reached"
     )
     if report.failed is not None:
         fail(

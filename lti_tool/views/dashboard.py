@@ -6,6 +6,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask.typing import ResponseReturnValue
 
 import checkins
+import programmes
 import records
 from checkins.dashboard import programme_dashboard
 from checkins.export import evaluation_csv
@@ -26,8 +27,23 @@ def _me() -> auth.CurrentMember:
 def show(programme_id: int) -> ResponseReturnValue:
     """Figures, this cohort beside the previous one, quiet and at-risk pairs, charts."""
     me = _me()
-    board = programme_dashboard(records.get_session(), me.tenant_id, programme_id)
-    return render_template("checkins/dashboard.html", board=board, csrf_token=auth.csrf_token())
+    session = records.get_session()
+    board = programme_dashboard(session, me.tenant_id, programme_id)
+    coordinator = programmes.Actor(
+        tenant_id=me.tenant_id,
+        member_id=me.member_id,
+        coordinator=True,
+        institution_admin=me.institution_admin,
+        course_id=me.course_id,
+    )
+    return render_template(
+        "checkins/dashboard.html",
+        board=board,
+        readiness=programmes.readiness_figures(session, coordinator, programme_id),
+        recognition=checkins.recognition(session, me.tenant_id, programme_id),
+        milestone_titles=checkins.MILESTONE_TITLES,
+        csrf_token=auth.csrf_token(),
+    )
 
 
 @bp.get("/<int:programme_id>/evaluation.csv")
