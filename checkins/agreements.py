@@ -193,8 +193,10 @@ def sign_agreement(
                 detail={"by": "agreement"},
             )  # fmt: skip
         session.flush()
-        award_milestones(session, tenant_id, match, now=now)
-        post_milestone(session, tenant_id, match, [side.me, side.partner], poster, "agreement")
+        reached = award_milestones(session, tenant_id, match, now=now)
+        post_milestone(
+            session, tenant_id, match, [side.me, side.partner], poster, "agreement", reached
+        )
     session.flush()
     return agreement
 

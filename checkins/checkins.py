@@ -156,8 +156,8 @@ def log_checkin(
             actor_member_id=member_id, subject_type="Alert", subject_id=alert.id,
             detail={"kind": alert.kind, "by": "checkin"},
         )  # fmt: skip
-    award_milestones(session, tenant_id, match, now=now)
-    post_milestone(session, tenant_id, match, [side.me, side.partner], poster, "checkin")
+    reached = award_milestones(session, tenant_id, match, now=now)
+    post_milestone(session, tenant_id, match, [side.me, side.partner], poster, "checkin", reached)
     session.flush()
     return checkin
 
