@@ -26,6 +26,7 @@ from programmes import (
     member_programme,
     open_shortlists,
     ranked_mentors,
+    readiness_figures,
     request_mentor,
     run_matching,
     set_readiness,
@@ -245,3 +246,27 @@ def test_rules_only_name_courses_of_the_tenant(session: Session, demo: Demo) -> 
     member = demo.actor_for(demo.mentees[0])
     with pytest.raises(Exception, match="Only the programme's coordinators"):
         set_readiness(session, member, demo.programme.id, {"mentee": ReadinessRule(guide=True)})
+
+
+def test_dashboard_figures_share_ready_and_days_to_ready(session: Session, demo: Demo) -> None:
+    course = _course(session, demo.tenant.id)
+    for days, mentor in zip((2, 4, 9), demo.mentors[:3], strict=True):
+        _complete(session, mentor.member_id, course)
+        record = session.scalars(
+            select(LearningRecord).where(LearningRecord.member_id == mentor.member_id)
+        ).one()
+        record.recorded_at = mentor.enrolled_at + timedelta(days=days)
+    set_readiness(
+        session,
+        demo.coordinator,
+        demo.programme.id,
+        {"mentor": ReadinessRule(course_id=course.id), "mentee": ReadinessRule(guide=True)},
+    )
+    mark_guide_read(session, demo.actor_for(demo.mentees[0]), demo.programme.id, "mentee")
+    figures = readiness_figures(session, demo.coordinator, demo.programme.id)
+    assert (figures.mentors_ready, figures.mentors) == (3, len(demo.mentors))
+    assert figures.mentor_share == pytest.approx(3 / len(demo.mentors))
+    assert (figures.mentees_ready, figures.mentees) == (1, len(demo.mentees))
+    assert figures.guides_read == {"mentor": 0, "mentee": 1}
+    # Mentors took 2, 4 and 9 days; the mentee read the guide on the day (about 0).
+    assert figures.median_days_to_ready == pytest.approx(3.0, abs=0.1)
