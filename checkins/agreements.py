@@ -13,6 +13,7 @@ from records import Agreement, utcnow
 
 from . import audit
 from .errors import AlreadySigned, Conflict, InvalidInput, NotAllowed
+from .milestones import award_milestones
 from .pairs import pair_side, require_running
 from .progress import ProgressPoster, post_milestone
 
@@ -192,7 +193,10 @@ def sign_agreement(
                 detail={"by": "agreement"},
             )  # fmt: skip
         session.flush()
-        post_milestone(session, tenant_id, match, [side.me, side.partner], poster, "agreement")
+        reached = award_milestones(session, tenant_id, match, now=now)
+        post_milestone(
+            session, tenant_id, match, [side.me, side.partner], poster, "agreement", reached
+        )
     session.flush()
     return agreement
 

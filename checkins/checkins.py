@@ -14,6 +14,7 @@ from records import Alert, CheckIn, Match, Member, Participant, Programme, utcno
 from . import audit
 from .agreements import _agreement, is_signed
 from .errors import AgreementRequired, InvalidInput
+from .milestones import award_milestones
 from .pairs import pair_side, require_running
 from .pairstats import count_checkin, count_checkin_day
 from .progress import ProgressPoster, post_milestone
@@ -155,7 +156,8 @@ def log_checkin(
             actor_member_id=member_id, subject_type="Alert", subject_id=alert.id,
             detail={"kind": alert.kind, "by": "checkin"},
         )  # fmt: skip
-    post_milestone(session, tenant_id, match, [side.me, side.partner], poster, "checkin")
+    reached = award_milestones(session, tenant_id, match, now=now)
+    post_milestone(session, tenant_id, match, [side.me, side.partner], poster, "checkin", reached)
     session.flush()
     return checkin
 

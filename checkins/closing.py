@@ -11,6 +11,7 @@ from records import Match, utcnow
 from . import audit
 from .agreements import end_learning_history_consent
 from .errors import InvalidInput
+from .milestones import award_milestones
 from .pairs import get_match, pair_side, require_running
 
 OUTCOMES = ("completed", "early")
@@ -63,6 +64,7 @@ def close_pair(
     match.end_reason = "completed" if outcome == "completed" else f"early: {reason}"
     end_learning_history_consent(session, tenant_id, match.id)
     session.flush()
+    award_milestones(session, tenant_id, match, now=match.ended_at)
     audit.record(
         session, tenant_id, "match.closed",
         actor_member_id=member_id, subject_type="Match", subject_id=match.id,

@@ -17,14 +17,18 @@ from records import (
     Agreement,
     CheckIn,
     Course,
+    Credential,
     Enrolment,
     LearningRecord,
     Match,
+    Milestone,
     Participant,
     Programme,
     SurveyResponse,
 )
 
+from .credentials import Signer, issue_credential
+from .milestones import award_milestones
 from .pairstats import recount_pairs
 from .settings import DEFAULT_THEMES
 
@@ -214,3 +218,47 @@ def seed_previous_cohort(session: Session, tenant_id: int, *, seed: int = 2026) 
     # Written around the services, so the pairs' running figures are counted once here.
     recount_pairs(session, tenant_id, previous.id)
     return previous
+
+
+def seed_milestones(session: Session, tenant_id: int) -> int:
+    """Record the milestones the demo's previous cohort has reached; returns how many are new.
+
+    The cohort is written around the services, so its milestones are awarded here, as
+    the services would have as the pairs went along (idempotent: each is recorded once).
+    """
+    previous = session.scalars(
+        select(Programme).where(Programme.tenant_id == tenant_id, Programme.name == PREVIOUS_NAME)
+    ).first()
+    if previous is None:
+        return 0
+    pairs = session.scalars(
+        select(Match)
+        .where(Match.tenant_id == tenant_id, Match.programme_id == previous.id)
+        .order_by(Match.id)
+    ).all()
+    return sum(len(award_milestones(session, tenant_id, match)) for match in pairs)
+
+
+def seed_credentials(session: Session, tenant_id: int, issuer_url: str, sign: Signer) -> int:
+    """Give each member of the demo's previous cohort a credential for their signed
+    agreement, so that the demo has one to download and verify; returns how many."""
+    milestones = session.scalars(
+        select(Milestone)
+        .where(
+            Milestone.tenant_id == tenant_id,
+            Milestone.kind == "agreement_signed",
+            Milestone.id.not_in(select(Credential.milestone_id)),
+        )
+        .order_by(Milestone.id)
+    ).all()
+    for milestone in milestones:
+        issue_credential(
+            session,
+            tenant_id,
+            milestone.member_id,
+            milestone.id,
+            show_name=True,
+            issuer_url=issuer_url,
+            sign=sign,
+        )
+    return len(milestones)

@@ -14,6 +14,7 @@ from records import (
     Agreement,
     CheckIn,
     Course,
+    Credential,
     Enrolment,
     LearningRecord,
     Match,
@@ -24,7 +25,9 @@ from records import (
 
 from .agreements import _agreement, is_signed, parse_boundaries
 from .checkins import list_checkins
+from .credentials import member_credentials
 from .errors import NotAllowed, NotFound
+from .milestones import MilestoneView, member_milestones
 from .pairs import RUNNING, PairSide, pair_side
 from .settings import prompt_for, settings_of
 from .surveys import OpenSurvey, open_surveys
@@ -65,6 +68,10 @@ class MemberPage:
     member: Member
     pairs: list[PairView]
     learning: LearningHistory
+    # Milestones reached in any pair, newest first (each once per person and pair).
+    milestones: list[MilestoneView] = field(default_factory=list)
+    # The credentials issued for those milestones, by milestone id.
+    credentials: dict[int, Credential] = field(default_factory=dict)
 
 
 def _learning(session: Session, tenant_id: int, member: Member) -> LearningHistory:
@@ -145,7 +152,13 @@ def member_page(
                 minutes=sum(c.duration_minutes for c in checkins),
             )
         )
-    return MemberPage(member, pairs, _learning(session, tenant_id, member))
+    return MemberPage(
+        member,
+        pairs,
+        _learning(session, tenant_id, member),
+        member_milestones(session, tenant_id, member_id),
+        member_credentials(session, tenant_id, member_id),
+    )
 
 
 def learning_history(

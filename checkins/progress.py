@@ -7,12 +7,23 @@ passes a :class:`ProgressPoster`, normally :func:`platforms.post_progress`.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from records import Agreement, CheckIn, Match, Participant, Programme, SurveyResponse
+from records import (
+    Agreement,
+    CheckIn,
+    Match,
+    Milestone,
+    Participant,
+    Programme,
+    SurveyResponse,
+)
+
+from .milestones import MILESTONE_TITLES
 
 log = logging.getLogger(__name__)
 
@@ -68,8 +79,13 @@ def post_milestone(
     participants: list[Participant],
     poster: ProgressPoster | None,
     milestone: str,
+    reached: Sequence[Milestone] = (),
 ) -> int:
     """Post each participant's progress after ``milestone``; returns how many were posted.
+
+    ``reached`` are the milestones this step recorded (:func:`award_milestones`): the
+    score's comment names them, so the LMS gradebook shows "First check-in" rather than
+    a bare number.
 
     A gradebook that is down or refuses must not undo a member's check-in, so failures
     are logged and skipped: the next milestone posts the full score again.
@@ -93,7 +109,15 @@ def post_milestone(
                 float(MAX_SCORE),
                 "Completed" if completed else "InProgress",
                 "FullyGraded",
-                comment=f"Tandem milestone: {milestone}",
+                comment="Tandem milestone: "
+                + (
+                    ", ".join(
+                        MILESTONE_TITLES[m.kind]
+                        for m in reached
+                        if m.member_id == participant.member_id
+                    )
+                    or milestone
+                ),
             )
             posted += 1
         except Exception as exc:  # the poster's own errors are its business; log and go on

@@ -60,10 +60,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(programme_views.bp)
     app.register_blueprint(portal_views.bp)
     from .views import checkins as checkin_views
+    from .views import credentials as credential_views
     from .views import dashboard as dashboard_views
     from .views import privacy as privacy_views
 
     app.register_blueprint(checkin_views.bp)
     app.register_blueprint(dashboard_views.bp)
     app.register_blueprint(privacy_views.bp)
+    app.register_blueprint(credential_views.bp)
     return app

@@ -17,7 +17,7 @@ from .errors import (
     ServiceError,
 )
 from .invites import create_invite, redeem_invite
-from .keys import active_key, public_key_set, rotate_key
+from .keys import active_key, public_key_set, rotate_key, sign_claims
 from .landing import Landing, landing
 from .launch import ValidLaunch, claimed_tenant_id, validate_launch
 from .launches import LaunchOutcome, complete_launch, launch_data
@@ -88,6 +88,7 @@ __all__ = [
     "register_dynamically",
     "remove_platform",
     "rotate_key",
+    "sign_claims",
     "start_login",
     "tandem_role",
     "tenant_origins",

@@ -9,6 +9,7 @@ from datetime import timedelta
 from functools import lru_cache
 from typing import Any
 
+import jwt
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from jwt.algorithms import RSAAlgorithm
@@ -110,3 +111,12 @@ def public_key_set(session: Session, box: SecretBox) -> dict[str, Any]:
         .order_by(ToolKey.id.desc())
     ).all()
     return {"keys": [dict(key.public_jwk) for key in keys]}
+
+
+def sign_claims(session: Session, box: SecretBox, claims: dict[str, Any]) -> str:
+    """Sign a JWT payload with the active key (RS256, its ``kid`` in the header), so that
+    anyone can check it against ``/lti/jwks``; credentials use it."""
+    key = signing_key(session, box)
+    return jwt.encode(
+        claims, key.private_key, algorithm="RS256", headers={"kid": key.kid, "typ": "JWT"}
+    )

@@ -25,6 +25,7 @@ from .access import Actor, coordinated_programme, get_participant, get_programme
 from .decisions import SLOT_HOLDING, free_slot, take_slot
 from .errors import ConflictError, InvalidInputError, PermissionDeniedError
 from .questionnaire import to_matching
+from .readiness import describe
 from .roster import Roster, factor_dicts, load_roster, programme_matches
 
 # Answers a mentor profile shows by default; a programme may set its own list.
@@ -69,6 +70,11 @@ def ranked_mentors(session: Session, actor: Actor, programme_id: int) -> list[Me
         raise ConflictError("In this programme the coordinator makes the matches.")
     mentee = _mentee(session, actor, programme_id)
     roster = load_roster(session, programme)
+    if mentee.id in roster.not_ready:
+        raise ConflictError(
+            f"You are {describe(roster.not_ready[mentee.id][1])}: "
+            "you can choose a mentor once that is done."
+        )
     ended = {
         m.mentor_participant_id
         for m in programme_matches(session, programme)

@@ -15,8 +15,19 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from checkins.demo import seed_previous_cohort
-from records import Identity, Member, Participant, Programme, Tenant, utcnow
+from records import (
+    Course,
+    Identity,
+    LearningRecord,
+    Member,
+    Participant,
+    Programme,
+    Tenant,
+    utcnow,
+)
 
+from .access import operator_actor
+from .readiness import ReadinessRule, set_readiness
 from .templates import FORMATS, GOALS, LANGUAGES, SKILLS, STYLES, VALUES, template
 
 DEMO_TENANT_SLUG = "demo"
@@ -230,3 +241,63 @@ def demo_overview(session: Session) -> DemoOverview | None:
         target = overviews[programme_id]
         (target.mentors if role == "mentor" else target.mentees).append(person)
     return DemoOverview(tenant_name=tenant.name, programmes=list(overviews.values()))
+
+
+READINESS_COURSE = "Mentor essentials"
+
+
+def seed_readiness(session: Session, tenant: Tenant) -> Programme | None:
+    """The demo's enrolling programme asks mentors to complete *Mentor essentials*; every
+    other demo mentor has. A no-op once the course exists (or without the programme).
+
+    Kept out of :func:`seed_demo` so that the demo data the tests know stays as it is.
+    """
+    if session.scalars(
+        select(Course).where(Course.tenant_id == tenant.id, Course.title == READINESS_COURSE)
+    ).first():
+        return None
+    programme = session.scalars(
+        select(Programme)
+        .where(Programme.tenant_id == tenant.id, Programme.status == "enrolling")
+        .order_by(Programme.id.desc())
+    ).first()
+    if programme is None:
+        return None
+    course = Course(
+        tenant_id=tenant.id,
+        source="lti",
+        external_id="demo-mentor-essentials",
+        title=READINESS_COURSE,
+        short_name="MENT100",
+    )
+    session.add(course)
+    session.flush()
+    mentors = session.scalars(
+        select(Participant)
+        .where(
+            Participant.tenant_id == tenant.id,
+            Participant.programme_id == programme.id,
+            Participant.role == "mentor",
+        )
+        .order_by(Participant.id)
+    ).all()
+    for mentor in mentors[::2]:
+        session.add(
+            LearningRecord(
+                tenant_id=tenant.id,
+                member_id=mentor.member_id,
+                course_id=course.id,
+                source="lti",
+                record_key=f"course:{course.external_id}:completion",
+                kind="completion",
+                completed=True,
+                recorded_at=utcnow(),
+            )
+        )
+    session.flush()
+    return set_readiness(
+        session,
+        operator_actor(session, programme.id),
+        programme.id,
+        {"mentor": ReadinessRule(course_id=course.id)},
+    )

@@ -25,6 +25,7 @@ from .access import Actor, coordinated_programme, get_participant
 from .decisions import SLOT_HOLDING, take_slot
 from .errors import ConflictError, InvalidInputError
 from .questionnaire import matching_answers, to_matching
+from .readiness import require_ready
 from .roster import Roster, factor_dicts, load_roster, programme_matches
 
 OBJECTIVES = ("max_score", "max_participation", "fair")
@@ -172,10 +173,13 @@ def _require_people(roster: Roster) -> None:
         if len(roster.mentees) < 2:
             raise InvalidInputError("Peer matching needs at least two enrolled peers.")
         return
-    if not roster.mentors:
-        raise InvalidInputError("There are no mentors enrolled yet: matching needs at least one.")
-    if not roster.mentees:
-        raise InvalidInputError("There are no mentees enrolled yet: matching needs at least one.")
+    held = {p.role for p, _ in roster.not_ready.values()}
+    for side, people in (("mentor", roster.mentors), ("mentee", roster.mentees)):
+        if not people:
+            state = "ready" if side in held else "enrolled"
+            raise InvalidInputError(
+                f"There are no {side}s {state} yet: matching needs at least one."
+            )
 
 
 def _run_mentoring(
@@ -351,6 +355,7 @@ def assign_pair(
         raise InvalidInputError(f"Pick a {expected[0]} and a {expected[1]}.")
     if "withdrawn" in (mentee.status, mentor.status):
         raise ConflictError("One of them has withdrawn from the programme.")
+    require_ready(session, programme, [mentee, mentor])
     matches = programme_matches(session, programme)
     live = [m for m in matches if m.status in SLOT_HOLDING]
     if any(m.mentee_participant_id == mentee.id for m in live):

@@ -22,6 +22,7 @@ from .access import (
 )
 from .decisions import SLOT_HOLDING
 from .enrolment import roles_for
+from .readiness import Requirement, describe, missing_requirements
 from .roster import load_roster, programme_matches
 
 
@@ -64,6 +65,8 @@ class DraftBoard:
     unmatched: list[dict[str, Any]] = field(default_factory=list)
     mentors: list[MentorLoad] = field(default_factory=list)
     mentees: list[tuple[int, str]] = field(default_factory=list)
+    # Enrolled but held back by the readiness rules: name, side and what is missing.
+    not_ready: list[dict[str, Any]] = field(default_factory=list)
     last_run: dict[str, Any] | None = None
     n_mentees: int = 0
     n_drafts: int = 0
@@ -101,7 +104,7 @@ def draft_board(session: Session, actor: Actor, programme_id: int, *, page: int 
     lowest scores first (the ones worth a second look)."""
     programme = coordinated_programme(session, actor, programme_id)
     roster = load_roster(session, programme)
-    people = roster.mentors + roster.mentees
+    people = roster.mentors + roster.mentees + [p for p, _ in roster.not_ready.values()]
     names = {p.id: roster.name(p) for p in people}
     matches = programme_matches(session, programme)
     board = DraftBoard(programme=programme, n_mentees=len(roster.mentees))
@@ -140,6 +143,18 @@ def draft_board(session: Session, actor: Actor, programme_id: int, *, page: int 
         for p in sorted(roster.mentors, key=lambda p: names[p.id])
     ]
     board.mentees = sorted(((p.id, names[p.id]) for p in roster.mentees), key=lambda t: t[1])
+    board.not_ready = sorted(
+        (
+            {
+                "participant_id": p.id,
+                "name": names[p.id],
+                "role": p.role,
+                "reason": describe(missing),
+            }
+            for p, missing in roster.not_ready.values()
+        ),
+        key=lambda row: (row["role"], row["name"]),
+    )
     return board
 
 
@@ -151,6 +166,8 @@ class MemberProgramme:
     participant: Participant | None
     roles: tuple[str, ...]
     matches: list[PairView] = field(default_factory=list)
+    # What the member still has to do before they can be matched (the readiness rules).
+    missing: list[Requirement] = field(default_factory=list)
 
     @property
     def enrolled(self) -> bool:
@@ -176,6 +193,10 @@ def member_programme(session: Session, actor: Actor, programme_id: int) -> Membe
     page = MemberProgramme(programme, participant, roles_for(programme.kind))
     if participant is None:
         return page
+    if participant.status != "withdrawn":
+        page.missing = missing_requirements(session, programme, [participant]).get(
+            participant.id, []
+        )
     # Only the member's own published matches and the people in them: a member's page
     # must not load the whole programme.
     mine = list(

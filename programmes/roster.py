@@ -14,19 +14,23 @@ from records import Match, Member, Participant, Programme
 
 from .access import members_by_id
 from .questionnaire import matching_answers, to_matching
+from .readiness import Requirement, missing_requirements
 
 
 @dataclass
 class Roster:
-    """Enrolled (not withdrawn) participants of one programme, by side.
+    """Enrolled (not withdrawn) participants of one programme who are ready, by side.
 
     For peer programmes everyone is in ``mentees`` (one pool) and ``mentors`` is empty.
+    Those the programme's readiness rules hold back are in ``not_ready`` with what they
+    still have to do: nothing that matches people from a roster ever sees them.
     """
 
     programme: Programme
     mentors: list[Participant]
     mentees: list[Participant]
     members: dict[int, Member] = field(default_factory=dict)
+    not_ready: dict[int, tuple[Participant, list[Requirement]]] = field(default_factory=dict)
 
     @property
     def peer(self) -> bool:
@@ -64,7 +68,10 @@ class Roster:
 
 
 def load_roster(session: Session, programme: Programme) -> Roster:
-    """Load the programme's enrolled participants and their members in two queries."""
+    """Load the programme's enrolled participants who are ready, and their members.
+
+    Two queries, and up to three more when the programme has readiness rules.
+    """
     participants = session.scalars(
         select(Participant)
         .where(
@@ -75,13 +82,17 @@ def load_roster(session: Session, programme: Programme) -> Roster:
         .order_by(Participant.id)
     ).all()
     members = members_by_id(session, programme.tenant_id, {p.member_id for p in participants})
+    missing = missing_requirements(session, programme, participants)
+    not_ready = {p.id: (p, missing[p.id]) for p in participants if p.id in missing}
+    ready = [p for p in participants if p.id not in missing]
     if programme.kind == "peer":
-        return Roster(programme, [], [p for p in participants if p.role == "peer"], members)
+        return Roster(programme, [], [p for p in ready if p.role == "peer"], members, not_ready)
     return Roster(
         programme,
-        [p for p in participants if p.role == "mentor"],
-        [p for p in participants if p.role == "mentee"],
+        [p for p in ready if p.role == "mentor"],
+        [p for p in ready if p.role == "mentee"],
         members,
+        not_ready,
     )
 
 

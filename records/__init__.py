@@ -13,6 +13,7 @@ from .people import ERASED_NAME, Course, Enrolment, Identity, LearningRecord, Me
 from .portals import Portal
 from .programmes import Match, Participant, Programme
 from .purge import AUDIT_RETENTION, purge_expired
+from .recognition import Credential, GuideRead, Milestone
 from .relationships import (
     Agreement,
     Alert,
@@ -40,6 +41,7 @@ __all__ = [
     "ConfigurationError",
     "ConnectorConfig",
     "Course",
+    "Credential",
     "Database",
     "DecryptionError",
     "Deployment",
@@ -47,10 +49,12 @@ __all__ = [
     "Enrolment",
     "ErasureRequest",
     "ExpiringValue",
+    "GuideRead",
     "Identity",
     "LearningRecord",
     "Match",
     "Member",
+    "Milestone",
     "Participant",
     "Portal",
     "Programme",

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 import click
 
 import records
-from checkins import ReminderError, raise_alerts_everywhere
+from checkins import ReminderError, award_due_milestones, raise_alerts_everywhere
 from checkins.mailer import Mailer, SmtpSettings
 from checkins.reminders import due_reminders, send_due
 from programmes import lapse_overdue_requests
@@ -81,6 +81,8 @@ def remind(dry_run: bool, today: object) -> None:
         # Mentees' requests a mentor let lapse free the mentor's place first.
         n_lapsed = lapse_overdue_requests(session)
         n_alerts = raise_alerts_everywhere(session, day)
+        # Six months together is a milestone that time, not a form, brings.
+        n_milestones = award_due_milestones(session)
     with app_transaction(app) as session:
         purged = records.purge_expired(session, now=datetime.now(UTC))
     database = records.get_database(app)
@@ -96,7 +98,8 @@ def remind(dry_run: bool, today: object) -> None:
     click.echo(
         f"{len(report.sent)} sent, {report.already_sent} already sent by another run, "
         f"{report.no_email} without an email address, {n_alerts} alert(s) raised, "
-        f"{n_lapsed} unanswered request(s) lapsed; purged {_purged(purged)}"
+        f"{n_lapsed} unanswered request(s) lapsed, {n_milestones} milestone(s) reached; "
+        f"purged {_purged(purged)}"
     )
     if report.failed is not None:
         fail(

@@ -11,12 +11,16 @@ import click
 from sqlalchemy.exc import SQLAlchemyError
 
 import outbound
+import platforms
 import records
+from checkins.demo import seed_credentials, seed_milestones
 from programmes import seed_demo
+from programmes.demo_data import seed_readiness
 from records import ConfigurationError, DecryptionError, migrate
 from records.rotation import rotate_secrets
 
 from .. import config as tandem_config
+from ..urls import external_url
 from .base import EXIT_CONFIG, app_transaction, build_app, fail, main
 
 
@@ -144,7 +148,17 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         }
     )
     with app_transaction(app) as session:
-        seed_demo(session)
+        tenant = seed_demo(session)
+        # Readiness and recognition: some mentors ready and some not; the running
+        # cohort's milestones, each member's first one issued as a credential.
+        seed_readiness(session, tenant)
+        seed_milestones(session, tenant.id)
+        box = app.extensions["tandem.secrets"]
+        with app.test_request_context():
+            issuer = external_url("credentials.issuer", tenant_id=tenant.id)
+        seed_credentials(
+            session, tenant.id, issuer, lambda claims: platforms.sign_claims(session, box, claims)
+        )
     if no_serve:
         click.echo(f"demo database ready at {folder / 'tandem-demo.sqlite3'}")
         return

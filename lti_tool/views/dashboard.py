@@ -32,6 +32,9 @@ def show(programme_id: int) -> ResponseReturnValue:
     return render_template(
         "checkins/dashboard.html",
         board=board,
+        readiness=programmes.readiness_figures(session, actor, programme_id),
+        recognition=checkins.recognition(session, actor.tenant_id, programme_id),
+        milestone_titles=checkins.MILESTONE_TITLES,
         csrf_token=auth.csrf_token(),
         erasures=erasures,
         institution_admin=actor.institution_admin,

@@ -164,6 +164,23 @@ def withdraw(programme_id: int) -> ResponseReturnValue:
     return redirect(url_for("programmes.show", programme_id=programme_id), code=303)
 
 
+@bp.get("/programmes/<int:programme_id>/guides/<any(mentor, mentee):role>")
+@auth.login_required
+def guide(programme_id: int, role: str) -> ResponseReturnValue:
+    """The programme's guide for mentors or mentees, with "mark as read"."""
+    page = programmes.guide_page(records.get_session(), current_actor(), programme_id, role)
+    return render_template("programmes/guide.html", page=page, csrf_token=auth.csrf_token())
+
+
+@bp.post("/programmes/<int:programme_id>/guides/<any(mentor, mentee):role>/read")
+@auth.login_required
+@_form_action
+def guide_read(programme_id: int, role: str) -> ResponseReturnValue:
+    programmes.mark_guide_read(records.get_session(), current_actor(), programme_id, role)
+    flash("Marked as read. Thank you.", "ok")
+    return redirect(url_for("programmes.show", programme_id=programme_id), code=303)
+
+
 @bp.post("/matches/<int:match_id>/respond")
 @auth.login_required
 @_form_action
@@ -227,12 +244,54 @@ def create() -> ResponseReturnValue:
 @bp.get("/programmes/<int:programme_id>/settings")
 @auth.coordinator_required
 def settings(programme_id: int) -> ResponseReturnValue:
-    programme = programmes.coordinated_programme(
-        records.get_session(), current_actor(), programme_id
-    )
+    readiness = programmes.readiness_form(records.get_session(), current_actor(), programme_id)
     return render_template(
-        "programmes/settings.html", programme=programme, csrf_token=auth.csrf_token()
+        "programmes/settings.html",
+        programme=readiness.programme,
+        readiness=readiness,
+        csrf_token=auth.csrf_token(),
     )
+
+
+def _optional_id(name: str) -> int | None:
+    raw = request.form.get(name, "").strip()
+    if not raw:
+        return None
+    if not raw.isdigit():
+        abort(400, f"The form's {name.replace('_', ' ')} is not a course id.")
+    return int(raw)
+
+
+@bp.post("/programmes/<int:programme_id>/readiness")
+@auth.coordinator_required
+@_form_action
+def save_readiness(programme_id: int) -> ResponseReturnValue:
+    rules = {
+        role: programmes.ReadinessRule(
+            course_id=_optional_id(f"{role}_course"),
+            guide=request.form.get(f"{role}_guide") == "on",
+        )
+        for role in ("mentor", "mentee")
+    }
+    programmes.set_readiness(records.get_session(), current_actor(), programme_id, rules)
+    flash("Readiness rules saved.", "ok")
+    return redirect(url_for("programmes.settings", programme_id=programme_id), code=303)
+
+
+@bp.post("/programmes/<int:programme_id>/guides/<any(mentor, mentee):role>/text")
+@auth.coordinator_required
+@_form_action
+def save_guide(programme_id: int, role: str) -> ResponseReturnValue:
+    programmes.set_guide(
+        records.get_session(),
+        current_actor(),
+        programme_id,
+        role,
+        request.form.get("mode", ""),
+        request.form.get("markdown", ""),
+    )
+    flash(f"The {role} guide is saved.", "ok")
+    return redirect(url_for("programmes.settings", programme_id=programme_id), code=303)
 
 
 @bp.post("/programmes/<int:programme_id>/settings")

@@ -15,8 +15,10 @@ from click.testing import CliRunner
 from cryptography.fernet import Fernet
 from sqlalchemy import func, select
 
+from checkins import verify_public
 from lti_tool.cli import main
-from records import Database, Member, Programme
+from programmes.roster import load_roster
+from records import Credential, Database, Member, Milestone, Programme, ToolKey
 from tests.conftest import TEST_ENCRYPTION_KEY
 
 GOOD_SECRET = "a" * 48
@@ -107,6 +109,19 @@ def test_demo_sets_up_a_seeded_database_and_is_idempotent(tmp_path: Path) -> Non
         assert session.scalar(select(func.count()).select_from(Member)) == 40
         # The demo programme and its previous cohort (the same members, one more programme).
         assert session.scalar(select(func.count()).select_from(Programme)) == 2
+        # Readiness: the enrolling programme asks mentors to complete a course that
+        # some demo mentors have completed and some have not.
+        enrolling = session.scalars(select(Programme).where(Programme.status == "enrolling")).one()
+        roster = load_roster(session, enrolling)
+        assert roster.mentors and roster.not_ready
+        assert {p.role for p, _ in roster.not_ready.values()} == {"mentor"}
+        # Recognition: the running cohort has milestones, and credentials that verify.
+        assert session.scalar(select(func.count()).select_from(Milestone)) > 0
+        credential = session.scalars(select(Credential)).first()
+        result = verify_public(session, credential.public_id, {"keys": [
+            k.public_jwk for k in session.scalars(select(ToolKey))
+        ]})  # fmt: skip
+        assert result.valid and result.recipient
     database.dispose()
     assert (tmp_path / "demo-config.json").stat().st_mode & 0o077 == 0
 

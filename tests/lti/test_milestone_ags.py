@@ -1,0 +1,85 @@
+"""A milestone reaches the LMS gradebook through the existing AGS path, named."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import records
+from checkins import AgreementDraft, CheckinDraft, log_checkin, save_agreement, sign_agreement
+from platforms import post_progress
+from records import Match, Participant, Programme
+from tests.support.lti_platform import LEARNER, Person
+
+from .test_advantage import ADA, GRACE, _member_id, _placed_programme
+
+BO = Person("user-2", "Bo", "Chen", "bo@example.edu", roles=[LEARNER])
+
+
+def test_milestones_are_posted_to_the_line_item_by_name(app, client, platform) -> None:
+    programme_id = _placed_programme(app, platform)
+    # Only a coordinator's launch records the programme's line item (issue 12).
+    for person in (GRACE, ADA, BO):
+        platform.launch(client, person, custom={"tandem_programme_id": str(programme_id)}, ags=True)
+    ada, bo = _member_id(app, "user-1"), _member_id(app, "user-2")
+    box = app.extensions["tandem.secrets"]
+
+    def poster(*args, **kwargs):  # the AGS service, with the app's secret box
+        return post_progress(*args, box=box, **kwargs)
+
+    with app.app_context(), records.get_database(app).transaction() as session:
+        programme = session.get(Programme, programme_id)
+        if programme.lineitem_url is None:  # the launch gave only the line-items URL
+            post_progress(session, platform.tenant_id, programme_id, ada, 0, 5, box=box)
+        mentor = Participant(
+            tenant_id=platform.tenant_id, programme_id=programme_id, member_id=ada, role="mentor"
+        )
+        mentee = Participant(
+            tenant_id=platform.tenant_id, programme_id=programme_id, member_id=bo, role="mentee"
+        )
+        session.add_all([mentor, mentee])
+        session.flush()
+        match = Match(
+            tenant_id=platform.tenant_id,
+            programme_id=programme_id,
+            mentor_participant_id=mentor.id,
+            mentee_participant_id=mentee.id,
+            status="accepted",
+        )
+        session.add(match)
+        session.flush()
+        match_id = match.id
+        save_agreement(
+            session,
+            platform.tenant_id,
+            match_id,
+            bo,
+            AgreementDraft(
+                goals=[
+                    {"goal": "Lead a meeting", "by": (date.today() + timedelta(30)).isoformat()}
+                ],
+                meeting_frequency="monthly",
+                channel="video",
+                confidentiality="between us",
+                out_of_scope="",
+            ),
+        )
+        sign_agreement(session, platform.tenant_id, match_id, bo, poster=poster)
+        sign_agreement(session, platform.tenant_id, match_id, ada, poster=poster)
+        log_checkin(
+            session,
+            platform.tenant_id,
+            match_id,
+            bo,
+            CheckinDraft(met_on=date.today(), duration_minutes=60),
+            poster=poster,
+        )
+    named = sorted(
+        (s["comment"], s["userId"], s["scoreGiven"]) for s in platform.scores if s["scoreGiven"]
+    )
+    assert named == [
+        ("Tandem milestone: Agreement signed", "user-1", 1),
+        ("Tandem milestone: Agreement signed", "user-2", 1),
+        ("Tandem milestone: First check-in", "user-1", 2),
+        ("Tandem milestone: First check-in", "user-2", 2),
+    ]
+    assert all(s["scoreMaximum"] == 5 for s in platform.scores)
