@@ -1,7 +1,11 @@
 """Who is signed in: the session a launch opens, and decorators for views that need it.
 
 The session is Flask's signed cookie holding ids only (tenant, member, role, course,
-programme, launch), so any worker on any host can serve the next request. It is scoped
+programme, launch) and the key of a server-side session record (:mod:`members.sessions`).
+Every request checks that record and that the member and tenant are still active, so a
+sign-out, ``tandem member sign-out``, ``tandem platform remove`` or a deactivating sync
+ends the session at once, on every worker and host. A session ends after
+:data:`IDLE_LIFETIME` unused and :data:`ABSOLUTE_LIFETIME` after its sign-in. It is scoped
 to one tenant: a new launch replaces it.
 """
 
@@ -13,12 +17,32 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Protocol, TypeVar
 
-from flask import abort, g, session
+from flask import Flask, abort, g, request, session
 
+import members
+import records
+from members import ABSOLUTE_LIFETIME, IDLE_LIFETIME
 from platforms import COORDINATOR
 
 F = TypeVar("F", bound=Callable[..., Any])
 _KEYS = ("tenant_id", "member_id", "role", "course_id", "programme_id", "launch_id")
+# Requests that need no member: no database check for them.
+_UNCHECKED_ENDPOINTS = {"static", "core.healthz"}
+
+__all__ = [
+    "ABSOLUTE_LIFETIME",
+    "IDLE_LIFETIME",
+    "CurrentMember",
+    "SignInOutcome",
+    "check_csrf",
+    "coordinator_required",
+    "csrf_token",
+    "current_member",
+    "init_app",
+    "login_required",
+    "sign_in",
+    "sign_out",
+]
 
 
 class SignInOutcome(Protocol):
@@ -62,9 +86,17 @@ class CurrentMember:
 
 def sign_in(outcome: SignInOutcome, origins: Iterable[str]) -> None:
     """Open a session for a launch or portal sign-in, replacing any earlier one (of any
-    tenant)."""
+    tenant).
+
+    Writes the session's record through the request's database session: the calling
+    view commits.
+    """
+    database = records.get_session()
+    if isinstance(session.get("sid"), str):
+        members.end_session(database, session["sid"])
     session.clear()
     session.update(
+        sid=members.start_session(database, outcome.tenant_id, outcome.member_id),
         tenant_id=outcome.tenant_id,
         member_id=outcome.member_id,
         role=outcome.role,
@@ -76,24 +108,61 @@ def sign_in(outcome: SignInOutcome, origins: Iterable[str]) -> None:
         origins=sorted(origins),
         csrf=secrets.token_urlsafe(24),
     )
+    g.current_member = _member_of_cookie()
 
 
 def sign_out() -> None:
-    """Forget who is signed in."""
+    """End the session: its server-side record (committed at once, so the sign-out holds
+    whatever the page does next) and the browser's cookie."""
+    key = session.get("sid")
     session.clear()
+    g.current_member = None
+    if isinstance(key, str):
+        database = records.get_session()
+        members.end_session(database, key)
+        database.commit()
+
+
+def _live_member() -> CurrentMember | None:
+    """The member the cookie names, if their session record is live; else ``None``."""
+    tenant_id, member_id, key = (
+        session.get("tenant_id"),
+        session.get("member_id"),
+        session.get("sid"),
+    )
+    if not (isinstance(tenant_id, int) and isinstance(member_id, int) and isinstance(key, str)):
+        return None
+    database = records.get_session()
+    live = members.check_session(database, key, tenant_id, member_id)
+    database.commit()
+    return _member_of_cookie() if live else None
+
+
+def _member_of_cookie() -> CurrentMember:
+    return CurrentMember(
+        **{name: session.get(name) for name in _KEYS},
+        institution_admin=session.get("institution_admin") is True,
+    )
 
 
 def current_member() -> CurrentMember | None:
     """The signed-in member, or ``None``."""
     if "current_member" not in g:
-        member = None
-        if isinstance(session.get("tenant_id"), int) and isinstance(session.get("member_id"), int):
-            member = CurrentMember(
-                **{key: session.get(key) for key in _KEYS},
-                institution_admin=session.get("institution_admin") is True,
-            )
+        member = _live_member()
+        if member is None and session:
+            # Revoked, expired, or never ours: forget it, so nothing else reads it either.
+            session.clear()
         g.current_member = member
     return g.current_member
+
+
+def init_app(app: Flask) -> None:
+    """Check the session of every request before its view runs."""
+
+    @app.before_request
+    def _check_session() -> None:
+        if request.endpoint not in _UNCHECKED_ENDPOINTS and "tenant_id" in session:
+            current_member()
 
 
 def csrf_token() -> str:

@@ -21,6 +21,7 @@ from lti_tool.cli import main
 from records import Database
 from tests.support import databases
 from tests.support.browser import live_server
+from tests.support.clients import BaseUrlClient
 
 TEST_SECRET_KEY = "test-secret-key-0123456789abcdef0123456789"
 TEST_ENCRYPTION_KEY = Fernet.generate_key().decode()
@@ -88,18 +89,23 @@ def app_config(database_url: str, tmp_path: Path) -> dict:
         "SECRET_KEY": TEST_SECRET_KEY,
         "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
         "INSTANCE_PATH": str(tmp_path / "instance"),
+        # The test client's host; plain http under the development switch.
+        "TANDEM_BASE_URL": "http://localhost",
+        "TANDEM_ALLOW_INSECURE_URLS": True,
     }
 
 
 @pytest.fixture
 def app(app_config: dict) -> Iterator[Flask]:
     application = create_app(app_config)
+    application.test_client_class = BaseUrlClient
     yield application
     application.extensions["tandem.database"].dispose()
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    """A test client that reaches the app at its base URL (its only trusted host)."""
     return app.test_client()
 
 

@@ -137,6 +137,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
             "TANDEM_DEMO": True,
             "INSTANCE_PATH": str(folder),
             "TANDEM_BASE_URL": f"http://{host}:{port}",
+            # The demo runs on plain http at a loopback address: development only.
+            "TANDEM_ALLOW_INSECURE_URLS": True,
         }
     )
     with app_transaction(app) as session:
@@ -153,11 +155,16 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 @click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 64))
 @click.option("--timeout", default=60, show_default=True, type=int, help="Worker timeout (s).")
 def serve(bind: str, workers: int, timeout: int) -> None:
-    """Serve Tandem for real under gunicorn. Needs TANDEM_SECRET_KEY and
-    TANDEM_ENCRYPTION_KEY, and a database brought up to date with `tandem db upgrade`."""
+    """Serve Tandem for real under gunicorn. Needs TANDEM_BASE_URL (https),
+    TANDEM_SECRET_KEY and TANDEM_ENCRYPTION_KEY, and a database brought up to date with
+    `tandem db upgrade`."""
     from ..server import TandemServer
 
     app = build_app()
+    try:
+        tandem_config.require_base_url(app.config)
+    except ConfigurationError as exc:
+        fail(str(exc), EXIT_CONFIG)
     database = records.get_database(app)
     try:
         current = migrate.current_revision(database.engine)

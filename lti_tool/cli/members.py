@@ -1,4 +1,4 @@
-"""``tandem member list`` and ``tandem member export ID``."""
+"""``tandem member list``, ``tandem member export ID`` and ``tandem member sign-out ID``."""
 
 from __future__ import annotations
 
@@ -8,8 +8,10 @@ import click
 
 from connectors import ConnectorError
 from connectors.configs import resolve_tenant
-from members import export_member, list_members
+from members import end_member_sessions, export_member, list_members
+from records import Member
 
+from ..ids import MAX_ID
 from .base import app_transaction, build_app, fail, main
 
 
@@ -57,3 +59,21 @@ def member_export(member_id: int, tenant_slug: str | None) -> None:
     if exported is None:
         fail(f"no member {member_id} in tenant {tenant.slug}")
     click.echo(json.dumps(exported, indent=2))
+
+
+@member.command("sign-out")
+@click.argument("member_id", type=click.IntRange(min=1))
+@click.option("--tenant", "tenant_slug", help="Tenant slug (needed if several).")
+def member_sign_out(member_id: int, tenant_slug: str | None) -> None:
+    """End every session of a member at once, on every browser (e.g. a lost laptop)."""
+    app = build_app()
+    try:
+        with app_transaction(app) as session:
+            tenant = resolve_tenant(session, tenant_slug)
+            found = member_id <= MAX_ID and session.get(Member, member_id)
+            if not found or found.tenant_id != tenant.id:
+                fail(f"no member {member_id} in tenant {tenant.slug}")
+            ended = end_member_sessions(session, tenant.id, member_id)
+    except ConnectorError as exc:
+        fail(str(exc))
+    click.echo(f"member {member_id}: ended {ended} session(s)")

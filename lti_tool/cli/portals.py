@@ -8,7 +8,7 @@ import portals
 from portals import PortalError, PortalSettings
 from records import Tenant
 
-from ..urls import external_url
+from ..urls import printable_url
 from .base import app_transaction, build_app, fail, main
 
 
@@ -83,8 +83,8 @@ def portal_add(
             tenant = session.get(Tenant, added.tenant_id)
             slug = tenant.slug if tenant else "?"
             with app.test_request_context():
-                login = external_url("portals.login", name=added.name)
-                callback = external_url("portals.callback", name=added.name)
+                login = printable_url("portals.login", name=added.name)
+                callback = printable_url("portals.callback", name=added.name)
     except PortalError as exc:
         fail(str(exc))
     click.echo(f"portal {name!r} of tenant {slug!r}: members start at {login}")

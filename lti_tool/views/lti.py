@@ -27,6 +27,7 @@ from platforms import LaunchError, LoginError
 from platforms.audit import record as audit
 
 from .. import auth, security
+from ..ids import parse_id
 from ..urls import external_url, is_https
 
 bp = Blueprint("lti", __name__)
@@ -105,10 +106,12 @@ def launch() -> ResponseReturnValue:
     state = request.form.get("state", "")
     browser_state = request.cookies.get(STATE_COOKIE_PREFIX + state) if state else None
     storage_target = request.form.get("lti_storage_target")
+    from_platform_storage = False
     if browser_state is None and storage_target:
         if "lti_storage_state" in request.form:
             # Our storage page read this from the platform's frame and posted it back.
             browser_state = request.form["lti_storage_state"]
+            from_platform_storage = True
         else:
             tenant_id = platforms.claimed_tenant_id(session, id_token)
             security.allow_framing_by(platforms.origins_of_tenant(session, tenant_id))
@@ -120,13 +123,20 @@ def launch() -> ResponseReturnValue:
                 platform_origin=platforms.login_origin(session, tenant_id),
             )
     try:
-        valid = platforms.validate_launch(session, _box(), id_token, state, browser_state)
+        valid = platforms.validate_launch(
+            session,
+            _box(),
+            id_token,
+            state,
+            browser_state,
+            from_platform_storage=from_platform_storage,
+        )
         outcome = platforms.complete_launch(session, _box(), valid, remote_addr=request.remote_addr)
     except LaunchError as exc:
         _refuse(exc, "lti.launch_refused")
     origins = platforms.tenant_origins(valid.tenant)
-    session.commit()
     auth.sign_in(outcome, origins)
+    session.commit()
     security.allow_framing_by(origins)
     if outcome.message_type == platforms.claims.DEEP_LINKING_REQUEST:
         target = url_for("lti.deep_link")
@@ -209,12 +219,15 @@ def deep_link() -> ResponseReturnValue:
     raw_id = request.form.get("programme_id", "").strip()
     if raw_id and not raw_id.isdigit():
         abort(400, "The programme chosen is not a number.")
+    programme_id = parse_id(raw_id) if raw_id else None
+    if raw_id and programme_id is None:
+        abort(404, "There is no such programme.")
     answer = platforms.place_programme(
         session,
         _box(),
         data,
         external_url("lti.launch"),
-        programme_id=int(raw_id) if raw_id else None,
+        programme_id=programme_id,
         new_name=request.form.get("new_name"),
     )
     session.commit()

@@ -68,8 +68,12 @@ def _refuse(exc: PortalError) -> NoReturn:
 
 
 def _signed_in(outcome: PortalOutcome) -> Response:
-    """Replace whatever session there was with this member's, and land on their page."""
+    """Replace whatever session there was with this member's, and land on their page.
+
+    Commits the sign-in together with the session's record.
+    """
     auth.sign_in(outcome, outcome.origins)
+    records.get_session().commit()
     security.allow_framing_by(outcome.origins)
     target = url_for("lti.coordinator_home" if outcome.role == COORDINATOR else "lti.member_home")
     return redirect(target, code=303)
@@ -136,7 +140,6 @@ def callback(name: str) -> ResponseReturnValue:
         )
     except PortalError as exc:
         _refuse(exc)
-    session.commit()
     response = _signed_in(outcome)
     response.delete_cookie(STATE_COOKIE_PREFIX + state, path=_cookie_path(name))
     return response
@@ -195,5 +198,4 @@ def email_link_sign_in(name: str, token: str) -> ResponseReturnValue:
         outcome = portals.consume_link(session, portal, token, remote_addr=request.remote_addr)
     except PortalError as exc:
         _refuse(exc)
-    session.commit()
     return _signed_in(outcome)
