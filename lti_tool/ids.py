@@ -15,8 +15,26 @@ from werkzeug.routing import IntegerConverter, Map
 MAX_ID = 2**31 - 1
 
 
+def _digits_up_to(limit: int) -> str:
+    """A regular expression for the decimal numbers from 0 to ``limit``."""
+    text = str(limit)
+    options = [rf"\d{{1,{len(text) - 1}}}"] if len(text) > 1 else []
+    for position, digit in enumerate(text):
+        if digit != "0":
+            rest = len(text) - position - 1
+            options.append(
+                text[:position] + f"[0-{int(digit) - 1}]" + (rf"\d{{{rest}}}" if rest else "")
+            )
+    options.append(text)
+    return "(?:" + "|".join(options) + ")"
+
+
 class IdConverter(IntegerConverter):
-    """Flask's ``<int:...>``, limited to ids the database can hold (others do not match)."""
+    """Flask's ``<int:...>``, limited to ids the database can hold.
+
+    A longer number does not match the rule at all (a plain 404 for every method, where a
+    range check after matching would answer some methods with 405).
+    """
 
     def __init__(
         self,
@@ -27,6 +45,8 @@ class IdConverter(IntegerConverter):
         signed: bool = False,
     ) -> None:
         super().__init__(map, fixed_digits, min, max, signed)
+        if not signed and not fixed_digits:
+            self.regex = _digits_up_to(MAX_ID if max is None else max)
 
 
 def parse_id(raw: Any) -> int | None:

@@ -58,3 +58,14 @@ def base_host() -> str:
 def is_https() -> bool:
     """Whether the tool is served over https (cookies must then be ``SameSite=None; Secure``)."""
     return base_url().startswith("https://")
+
+
+def cookie_flags() -> dict[str, Any]:
+    """``set_cookie``/``delete_cookie`` flags for Tandem's own cookies (state, session alike).
+
+    Over https: ``Secure; SameSite=None``, since inside an LMS or portal iframe every
+    request is cross-site and only those cookies reach Tandem. Plain http is local
+    development (the switch ``TANDEM_ALLOW_INSECURE_URLS``): ``SameSite=Lax``.
+    """
+    secure = is_https()
+    return {"secure": secure, "httponly": True, "samesite": "None" if secure else "Lax"}

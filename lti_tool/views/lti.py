@@ -28,7 +28,7 @@ from platforms.audit import record as audit
 
 from .. import auth, security
 from ..ids import parse_id
-from ..urls import external_url, is_https
+from ..urls import cookie_flags, external_url
 
 bp = Blueprint("lti", __name__)
 
@@ -56,17 +56,14 @@ def _refuse(exc: LoginError | LaunchError, action: str) -> NoReturn:
 
 
 def _set_state_cookie(response: Response, state: str) -> None:
-    secure = is_https()
+    # Inside an LMS iframe the launch is a cross-site POST: only SameSite=None (which
+    # browsers accept with Secure alone) reaches it; cookie_flags() gives that over https.
     response.set_cookie(
         STATE_COOKIE_PREFIX + state,
         state,
         max_age=STATE_COOKIE_MAX_AGE,
-        httponly=True,
-        secure=secure,
-        # Inside an LMS iframe the launch is a cross-site POST: only SameSite=None
-        # (which browsers accept with Secure alone) reaches it. Plain http is local use.
-        samesite="None" if secure else "Lax",
         path=url_for("lti.launch"),
+        **cookie_flags(),
     )
 
 
@@ -145,7 +142,9 @@ def launch() -> ResponseReturnValue:
     else:
         target = url_for("lti.member_home")
     response = redirect(target, code=303)
-    response.delete_cookie(STATE_COOKIE_PREFIX + state, path=url_for("lti.launch"))
+    response.delete_cookie(
+        STATE_COOKIE_PREFIX + state, path=url_for("lti.launch"), **cookie_flags()
+    )
     return response
 
 

@@ -24,7 +24,7 @@ from portals.audit import record as audit
 from records import Portal
 
 from .. import auth, security
-from ..urls import external_url, is_https
+from ..urls import cookie_flags, external_url
 
 log = logging.getLogger(__name__)
 
@@ -96,17 +96,14 @@ def login(name: str) -> ResponseReturnValue:
         _refuse(exc)
     session.commit()
     response = redirect(start.url, code=302)
-    secure = is_https()
+    # The provider sends the browser back with a top-level GET, which Lax cookies reach;
+    # inside a portal's iframe over https only SameSite=None does (cookie_flags()).
     response.set_cookie(
         STATE_COOKIE_PREFIX + start.state,
         start.state,
         max_age=STATE_COOKIE_MAX_AGE,
-        httponly=True,
-        secure=secure,
-        # The provider sends the browser back with a top-level GET, which Lax cookies
-        # reach; inside a portal's iframe over https only SameSite=None does.
-        samesite="None" if secure else "Lax",
         path=_cookie_path(name),
+        **cookie_flags(),
     )
     return response
 
@@ -141,7 +138,7 @@ def callback(name: str) -> ResponseReturnValue:
     except PortalError as exc:
         _refuse(exc)
     response = _signed_in(outcome)
-    response.delete_cookie(STATE_COOKIE_PREFIX + state, path=_cookie_path(name))
+    response.delete_cookie(STATE_COOKIE_PREFIX + state, path=_cookie_path(name), **cookie_flags())
     return response
 
 
