@@ -68,7 +68,6 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             abort(503, "Tandem is not configured yet: TANDEM_BASE_URL is not set.")
 
     security.init_app(app)
-    auth.init_app(app)
 
     from .views import core, demo_lms, lti
     from .views import portals as portal_views

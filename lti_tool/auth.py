@@ -2,7 +2,8 @@
 
 The session is Flask's signed cookie holding ids only (tenant, member, role, course,
 programme, launch) and the key of a server-side session record (:mod:`members.sessions`).
-Every request checks that record and that the member and tenant are still active, so a
+Every request that acts as the member (:func:`current_member`, which the decorators call)
+checks that record and that the member and tenant are still active, so a
 sign-out, ``tandem member sign-out``, ``tandem platform remove`` or a deactivating sync
 ends the session at once, on every worker and host. A session ends after
 :data:`IDLE_LIFETIME` unused and :data:`ABSOLUTE_LIFETIME` after its sign-in. It is scoped
@@ -17,7 +18,7 @@ from dataclasses import dataclass
 from functools import wraps
 from typing import Any, Protocol, TypeVar
 
-from flask import Flask, abort, g, request, session
+from flask import abort, g, session
 
 import members
 import records
@@ -26,8 +27,6 @@ from platforms import COORDINATOR
 
 F = TypeVar("F", bound=Callable[..., Any])
 _KEYS = ("tenant_id", "member_id", "role", "course_id", "programme_id", "launch_id")
-# Requests that need no member: no database check for them.
-_UNCHECKED_ENDPOINTS = {"static", "core.healthz"}
 
 __all__ = [
     "ABSOLUTE_LIFETIME",
@@ -38,7 +37,6 @@ __all__ = [
     "coordinator_required",
     "csrf_token",
     "current_member",
-    "init_app",
     "login_required",
     "sign_in",
     "sign_out",
@@ -154,15 +152,6 @@ def current_member() -> CurrentMember | None:
             session.clear()
         g.current_member = member
     return g.current_member
-
-
-def init_app(app: Flask) -> None:
-    """Check the session of every request before its view runs."""
-
-    @app.before_request
-    def _check_session() -> None:
-        if request.endpoint not in _UNCHECKED_ENDPOINTS and "tenant_id" in session:
-            current_member()
 
 
 def csrf_token() -> str:

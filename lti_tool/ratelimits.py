@@ -140,7 +140,8 @@ def init_app(app: Flask) -> Limiter:
         storage_uri=STORAGE_URI,
         storage_options={"database": get_database(app)},  # type: ignore[dict-item]
         strategy="fixed-window",
-        headers_enabled=True,
+        # Rate headers on every answer would cost two more database reads per request.
+        headers_enabled=False,
     )
     limiter.init_app(app)
     for endpoint, limit in limits_of(app.config).items():
