@@ -45,6 +45,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     production = not (app.config["TESTING"] or app.config["TANDEM_DEMO"])
     app.extensions["tandem.secrets"] = tandem_config.check_config(app.config, production=production)
+    # A yes/no word from the environment becomes a bool, so that any part reading the
+    # switch under this name gets the same answer.
+    app.config["TANDEM_ALLOW_INSECURE_URLS"] = tandem_config.allow_insecure_urls(app.config)
     if app.config.get("TANDEM_BASE_URL"):
         tandem_config.apply_base_url(app.config, app.config["TANDEM_BASE_URL"])
     proxies = tandem_config.proxy_count(app.config)

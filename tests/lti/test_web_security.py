@@ -273,3 +273,17 @@ def test_no_template_has_an_inline_handler_or_a_script_without_nonce() -> None:
         assert not re.search(r"\son[a-z]+\s*=", text), template
         for attributes in re.findall(r"<script([^>]*)>", text):
             assert 'nonce="{{ csp_nonce() }}"' in attributes, template
+
+
+@pytest.mark.parametrize(
+    ("word", "allowed"), [("1", True), ("yes", True), ("0", False), ("", False)]
+)
+def test_the_development_switch_is_read_as_yes_or_no(
+    app_config: dict, word: str, allowed: bool
+) -> None:
+    base = "https://tandem.example.org"
+    app = create_app({**app_config, "TANDEM_ALLOW_INSECURE_URLS": word, "TANDEM_BASE_URL": base})
+    assert app.config["TANDEM_ALLOW_INSECURE_URLS"] is allowed
+    app.extensions["tandem.database"].dispose()
+    with pytest.raises(ConfigurationError, match="TANDEM_ALLOW_INSECURE_URLS"):
+        create_app({**app_config, "TANDEM_ALLOW_INSECURE_URLS": "perhaps"})
