@@ -110,15 +110,17 @@ def sign_in(outcome: SignInOutcome, origins: Iterable[str]) -> None:
 
 
 def sign_out() -> None:
-    """End the session: its server-side record (committed at once, so the sign-out holds
-    whatever the page does next) and the browser's cookie."""
+    """End the session: its server-side record and the browser's cookie.
+
+    The record goes in a transaction of its own, committed at once: the sign-out holds
+    whatever the page does next, and never commits the page's own work.
+    """
     key = session.get("sid")
     session.clear()
     g.current_member = None
     if isinstance(key, str):
-        database = records.get_session()
-        members.end_session(database, key)
-        database.commit()
+        with records.get_database().transaction() as database:
+            members.end_session(database, key)
 
 
 def _live_member() -> CurrentMember | None:
@@ -130,9 +132,10 @@ def _live_member() -> CurrentMember | None:
     )
     if not (isinstance(tenant_id, int) and isinstance(member_id, int) and isinstance(key, str)):
         return None
-    database = records.get_session()
-    live = members.check_session(database, key, tenant_id, member_id)
-    database.commit()
+    # A transaction of its own: the idle clock moves on (or a dead record goes) even on
+    # pages that write nothing, and the check never commits a view's half-done work.
+    with records.get_database().transaction() as database:
+        live = members.check_session(database, key, tenant_id, member_id)
     return _member_of_cookie() if live else None
 
 
