@@ -123,7 +123,7 @@ def table_row_counts(session: Session) -> dict[str, int]:
 
     Rate-limit counters (``lti_tool.ratelimits``, in ``expiring_values``) are left out:
     they count every call to a limited endpoint, refused or not, by design (a flood of
-    bad requests must be limited too); ``tests/lti_tool/test_rate_limits.py`` checks them.
+    bad requests must be limited too); ``tests/lti/test_web_security.py`` checks them.
     """
     from lti_tool.ratelimits import NAMESPACE
 
