@@ -30,6 +30,7 @@ from sqlalchemy import create_engine, text
 
 import records
 from lti_tool.app import create_app
+from members import start_session
 from programmes import Actor, create_from_template
 from programmes.demo_data import _answers
 from records import Member, Participant, Tenant, migrate
@@ -79,12 +80,18 @@ def run_one(url: str, n_members: int, seed_value: int) -> dict:
             "TANDEM_DATABASE_URL": url,
             "SECRET_KEY": "benchmark-secret-key-0123456789abcdef",
             "TANDEM_ENCRYPTION_KEY": Fernet.generate_key().decode(),
+            "TANDEM_BASE_URL": "http://localhost",
+            "TANDEM_ALLOW_INSECURE_URLS": True,
         }
     )
     tenant_id, coordinator_id, programme_id = seed(app, n_members, seed_value)
     client = app.test_client()
+    # The session a launch opens: its server-side record and the cookie naming it.
+    with app.app_context(), records.get_database(app).transaction() as db:
+        sid = start_session(db, tenant_id, coordinator_id)
     with client.session_transaction() as s:
         s.update(
+            sid=sid,
             tenant_id=tenant_id,
             member_id=coordinator_id,
             role="coordinator",

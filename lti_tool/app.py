@@ -6,12 +6,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from flask import Flask
+from flask import Flask, abort, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 import records
 
+from . import auth, ids, ratelimits, security
 from . import config as tandem_config
-from . import security
 from .errors import register_error_handlers
 
 
@@ -33,6 +34,10 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         TANDEM_DATABASE_URL=tandem_config.default_database_url(Path(app.instance_path)),
         TANDEM_DEMO=False,
         SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        # The signed cookie itself expires with the absolute lifetime; the server-side
+        # session record (lti_tool.auth) is what really ends a session.
+        PERMANENT_SESSION_LIFETIME=auth.ABSOLUTE_LIFETIME,
         TEMPLATES_AUTO_RELOAD=False,
     )
     app.config.from_mapping(tandem_config.config_from_env())
@@ -40,14 +45,31 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
 
     production = not (app.config["TESTING"] or app.config["TANDEM_DEMO"])
     app.extensions["tandem.secrets"] = tandem_config.check_config(app.config, production=production)
-
-    if str(app.config.get("TANDEM_BASE_URL") or "").startswith("https://"):
-        # Tandem lives in LMS iframes: its session cookie must reach it cross-site.
-        app.config["SESSION_COOKIE_SECURE"] = True
-        app.config["SESSION_COOKIE_SAMESITE"] = "None"
+    # A yes/no word from the environment becomes a bool, so that any part reading the
+    # switch under this name gets the same answer.
+    app.config["TANDEM_ALLOW_INSECURE_URLS"] = tandem_config.allow_insecure_urls(app.config)
+    if app.config.get("TANDEM_BASE_URL"):
+        tandem_config.apply_base_url(app.config, app.config["TANDEM_BASE_URL"])
+    proxies = tandem_config.proxy_count(app.config)
+    if proxies:
+        # Only the operator knows how many proxies sit in front; each appends one hop, so
+        # trusting more than that would let a client forge its address or scheme.
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=proxies, x_proto=proxies, x_host=proxies, x_port=proxies
+        )
+    # Ids in URLs beyond what the database holds are simply not found (404), not a 500.
+    app.url_map.converters["int"] = ids.IdConverter
 
     records.init_app(app)
     register_error_handlers(app)
+
+    @app.before_request
+    def _configured() -> None:
+        # Absolute URLs (sign-in links, LTI redirect URIs) come from TANDEM_BASE_URL
+        # only, never from the Host header: without it, Tandem serves nothing but health.
+        if not app.config.get("TANDEM_BASE_URL") and request.endpoint != "core.healthz":
+            abort(503, "Tandem is not configured yet: TANDEM_BASE_URL is not set.")
+
     security.init_app(app)
 
     from .views import core, demo_lms, lti
@@ -68,4 +90,5 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(dashboard_views.bp)
     app.register_blueprint(privacy_views.bp)
     app.register_blueprint(credential_views.bp)
+    ratelimits.init_app(app)
     return app

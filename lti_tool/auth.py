@@ -1,7 +1,12 @@
 """Who is signed in: the session a launch opens, and decorators for views that need it.
 
 The session is Flask's signed cookie holding ids only (tenant, member, role, course,
-programme, launch), so any worker on any host can serve the next request. It is scoped
+programme, launch) and the key of a server-side session record (:mod:`members.sessions`).
+Every request that acts as the member (:func:`current_member`, which the decorators call)
+checks that record and that the member and tenant are still active, so a
+sign-out, ``tandem member sign-out``, ``tandem platform remove`` or a deactivating sync
+ends the session at once, on every worker and host. A session ends after
+:data:`IDLE_LIFETIME` unused and :data:`ABSOLUTE_LIFETIME` after its sign-in. It is scoped
 to one tenant: a new launch replaces it.
 """
 
@@ -15,10 +20,27 @@ from typing import Any, Protocol, TypeVar
 
 from flask import abort, g, session
 
+import members
+import records
+from members import ABSOLUTE_LIFETIME, IDLE_LIFETIME
 from platforms import COORDINATOR
 
 F = TypeVar("F", bound=Callable[..., Any])
 _KEYS = ("tenant_id", "member_id", "role", "course_id", "programme_id", "launch_id")
+
+__all__ = [
+    "ABSOLUTE_LIFETIME",
+    "IDLE_LIFETIME",
+    "CurrentMember",
+    "SignInOutcome",
+    "check_csrf",
+    "coordinator_required",
+    "csrf_token",
+    "current_member",
+    "login_required",
+    "sign_in",
+    "sign_out",
+]
 
 
 class SignInOutcome(Protocol):
@@ -62,9 +84,17 @@ class CurrentMember:
 
 def sign_in(outcome: SignInOutcome, origins: Iterable[str]) -> None:
     """Open a session for a launch or portal sign-in, replacing any earlier one (of any
-    tenant)."""
+    tenant).
+
+    Writes the session's record through the request's database session: the calling
+    view commits.
+    """
+    database = records.get_session()
+    if isinstance(session.get("sid"), str):
+        members.end_session(database, session["sid"])
     session.clear()
     session.update(
+        sid=members.start_session(database, outcome.tenant_id, outcome.member_id),
         tenant_id=outcome.tenant_id,
         member_id=outcome.member_id,
         role=outcome.role,
@@ -76,22 +106,53 @@ def sign_in(outcome: SignInOutcome, origins: Iterable[str]) -> None:
         origins=sorted(origins),
         csrf=secrets.token_urlsafe(24),
     )
+    g.current_member = _member_of_cookie()
 
 
 def sign_out() -> None:
-    """Forget who is signed in."""
+    """End the session: its server-side record and the browser's cookie.
+
+    The record goes in a transaction of its own, committed at once: the sign-out holds
+    whatever the page does next, and never commits the page's own work.
+    """
+    key = session.get("sid")
     session.clear()
+    g.current_member = None
+    if isinstance(key, str):
+        with records.get_database().transaction() as database:
+            members.end_session(database, key)
+
+
+def _live_member() -> CurrentMember | None:
+    """The member the cookie names, if their session record is live; else ``None``."""
+    tenant_id, member_id, key = (
+        session.get("tenant_id"),
+        session.get("member_id"),
+        session.get("sid"),
+    )
+    if not (isinstance(tenant_id, int) and isinstance(member_id, int) and isinstance(key, str)):
+        return None
+    # A transaction of its own: the idle clock moves on (or a dead record goes) even on
+    # pages that write nothing, and the check never commits a view's half-done work.
+    with records.get_database().transaction() as database:
+        live = members.check_session(database, key, tenant_id, member_id)
+    return _member_of_cookie() if live else None
+
+
+def _member_of_cookie() -> CurrentMember:
+    return CurrentMember(
+        **{name: session.get(name) for name in _KEYS},
+        institution_admin=session.get("institution_admin") is True,
+    )
 
 
 def current_member() -> CurrentMember | None:
     """The signed-in member, or ``None``."""
     if "current_member" not in g:
-        member = None
-        if isinstance(session.get("tenant_id"), int) and isinstance(session.get("member_id"), int):
-            member = CurrentMember(
-                **{key: session.get(key) for key in _KEYS},
-                institution_admin=session.get("institution_admin") is True,
-            )
+        member = _live_member()
+        if member is None and session:
+            # Revoked, expired, or never ours: forget it, so nothing else reads it either.
+            session.clear()
         g.current_member = member
     return g.current_member
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, render_template, render_template_string, request
+from flask.globals import request_ctx
 from werkzeug.exceptions import HTTPException
 
 import records
@@ -31,8 +32,18 @@ from . import auth
 log = logging.getLogger(__name__)
 
 
+# For requests Flask could not route at all (an untrusted Host header): the page template
+# builds URLs, which such a request cannot.
+_BARE_PAGE = (
+    "<!doctype html><html lang=en><meta charset=utf-8><title>{{ title }}</title>"
+    "<h1>{{ title }}</h1><p>{{ message }}</p></html>"
+)
+
+
 def error_page(status: int, title: str, message: str) -> tuple[str, int]:
     """A plain error page: what went wrong and what to do, never a stack trace."""
+    if request_ctx.url_adapter is None:
+        return render_template_string(_BARE_PAGE, title=title, message=message), status
     return render_template("error.html", status=status, title=title, message=message), status
 
 

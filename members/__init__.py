@@ -6,6 +6,15 @@ from .errors import MembersError, TenantError
 from .export import export_member, list_members
 from .linking import LinkResult, apply_profile, find_member, link_member
 from .records import SYSTEM_USERNAMES, PersonRecord
+from .sessions import (
+    ABSOLUTE_LIFETIME,
+    IDLE_LIFETIME,
+    check_session,
+    end_member_sessions,
+    end_session,
+    end_tenant_sessions,
+    start_session,
+)
 from .tenants import (
     PrivacySettings,
     TenantSummary,
@@ -19,6 +28,8 @@ from .tenants import (
 )
 
 __all__ = [
+    "ABSOLUTE_LIFETIME",
+    "IDLE_LIFETIME",
     "SYSTEM_USERNAMES",
     "BatchLink",
     "LinkResult",
@@ -29,6 +40,10 @@ __all__ = [
     "TenantSummary",
     "add_tenant",
     "apply_profile",
+    "check_session",
+    "end_member_sessions",
+    "end_session",
+    "end_tenant_sessions",
     "export_member",
     "find_course",
     "find_member",
@@ -42,5 +57,6 @@ __all__ = [
     "privacy_settings",
     "set_tenant_settings",
     "slug_for",
+    "start_session",
     "tenant_privacy",
 ]

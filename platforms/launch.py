@@ -170,13 +170,23 @@ def _check_message(session: Session, tenant: Tenant, payload: Mapping[str, Any])
             raise refuse("missing_deep_linking_settings", "the launch has no deep linking settings")
 
 
-def _consume_state(session: Session, tenant: Tenant, state: str, nonce: Any) -> None:
+def _consume_state(
+    session: Session, tenant: Tenant, state: str, nonce: Any, *, from_platform_storage: bool
+) -> None:
     # Consumed first; a refusal below rolls back and so leaves the state for a retry.
     stored = pop_value(session, LOGIN_STATE, state)
     if stored is None:
         raise LaunchForbidden(
             "replayed_or_expired",
             "this launch was already used or has expired: open Tandem from your course again",
+            tenant_id=tenant.id,
+        )
+    if from_platform_storage and stored.get("platform_storage") is not True:
+        # Anyone can post a state as "read from platform storage": only a login that
+        # used the platform's storage may skip the state cookie.
+        raise LaunchForbidden(
+            "storage_not_used",
+            "this browser did not start this launch: open Tandem again",
             tenant_id=tenant.id,
         )
     if stored.get("tenant_id") != tenant.id:
@@ -188,7 +198,13 @@ def _consume_state(session: Session, tenant: Tenant, state: str, nonce: Any) -> 
 
 
 def validate_launch(
-    session: Session, box: SecretBox, id_token: str, state: str, browser_state: str | None
+    session: Session,
+    box: SecretBox,
+    id_token: str,
+    state: str,
+    browser_state: str | None,
+    *,
+    from_platform_storage: bool = False,
 ) -> ValidLaunch:
     """Check an id_token form post and consume its state and nonce.
 
@@ -197,6 +213,8 @@ def validate_launch(
         state: the posted ``state``.
         browser_state: the state the browser proved it holds (from the login's cookie
             or from the platform's postMessage storage), or ``None``.
+        from_platform_storage: ``browser_state`` came from the platform's storage rather
+            than the cookie; accepted only when the login recorded that it used it.
 
     Raises:
         LaunchError: with a ``reason`` naming the first check that failed. The caller
@@ -215,7 +233,9 @@ def validate_launch(
     tenant = _tenant(tool_conf, payload)
     verified = _verify(id_token, header, tenant)
     _check_message(session, tenant, verified)
-    _consume_state(session, tenant, state, verified.get("nonce"))
+    _consume_state(
+        session, tenant, state, verified.get("nonce"), from_platform_storage=from_platform_storage
+    )
     return ValidLaunch(
         tenant=tenant,
         claims=verified,

@@ -69,7 +69,14 @@ def start_login(session: Session, params: Mapping[str, str], launch_url: str) ->
         session,
         LOGIN_STATE,
         state,
-        {"nonce": nonce, "tenant_id": tenant.id, "target_link_uri": params["target_link_uri"]},
+        {
+            "nonce": nonce,
+            "tenant_id": tenant.id,
+            "target_link_uri": params["target_link_uri"],
+            # Only a login that asked for the platform's storage may be completed through
+            # it; every other launch must show the state cookie (login CSRF).
+            "platform_storage": storage_target is not None,
+        },
         STATE_LIFETIME,
     )
     query = {

@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session
 
 import outbound
 from members import slug_for
+from members.sessions import end_tenant_sessions
 from records import Deployment, Tenant
 
 from .errors import RegistrationError
@@ -190,7 +191,7 @@ def remove_platform(session: Session, issuer: str, client_id: str) -> Tenant:
     """Unregister a platform: the tenant is deactivated and its deployments removed.
 
     Its members, programmes and history stay (a registration can be re-added); launches
-    from it are refused from now on.
+    from it are refused from now on, and its members' sessions end at once.
 
     Raises:
         RegistrationError: no such registration.
@@ -201,6 +202,8 @@ def remove_platform(session: Session, issuer: str, client_id: str) -> Tenant:
     session.execute(delete(Deployment).where(Deployment.tenant_id == tenant.id))
     session.expire(tenant, ["deployments"])
     tenant.active = False
+    # Every request also checks the tenant is active; this drops the records as well.
+    end_tenant_sessions(session, tenant.id)
     session.flush()
     return tenant
 

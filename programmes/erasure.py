@@ -22,6 +22,7 @@ from typing import Any
 from sqlalchemy import Text, cast, delete, or_, select
 from sqlalchemy.orm import Session
 
+from members import end_member_sessions
 from records import (
     Agreement,
     Alert,
@@ -379,7 +380,10 @@ def erase_member(
         if run.message:
             run.message, _ = needles.scrub(run.message)
         count("sync_runs", 1)
-    count("expiring_values", _drop_values(session, tenant_id, member_id, needles))
+    # Their sessions end at once, on every browser (members.sessions keys them by member),
+    # and every other stored value that names them goes too.
+    signed_out = end_member_sessions(session, tenant_id, member_id)
+    count("expiring_values", signed_out + _drop_values(session, tenant_id, member_id, needles))
 
     member.given_name = member.family_name = member.display_name = ""
     member.email = member.picture_url = member.member_number = member.time_zone = None

@@ -7,7 +7,7 @@ worker (or host) can be finished by another. Each caller keeps to its own namesp
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import delete, select
@@ -83,8 +83,10 @@ def exists_expired(session: Session, namespace: str, key: str) -> bool:
     )
 
 
-def count_in_window(session: Session, namespace: str, key: str, window: timedelta) -> int:
-    """Add one to the counter under ``(namespace, key)``; returns the new count.
+def count_in_window(
+    session: Session, namespace: str, key: str, window: timedelta, amount: int = 1
+) -> int:
+    """Add ``amount`` (one) to the counter under ``(namespace, key)``; returns the new count.
 
     The window starts with the first hit and is not extended by later ones, so a
     limited address is free again ``window`` after its first request.
@@ -96,9 +98,31 @@ def count_in_window(session: Session, namespace: str, key: str, window: timedelt
             session.delete(row)
             session.flush()
         session.add(
-            ExpiringValue(namespace=namespace, key=key, value={"count": 1}, expires_at=now + window)
+            ExpiringValue(
+                namespace=namespace, key=key, value={"count": amount}, expires_at=now + window
+            )
         )
-        return 1
-    count = int((row.value or {}).get("count", 0)) + 1
+        return amount
+    count = int((row.value or {}).get("count", 0)) + amount
     row.value = {"count": count}
     return count
+
+
+def get_entry(session: Session, namespace: str, key: str) -> tuple[dict[str, Any], datetime] | None:
+    """The unexpired value under ``(namespace, key)`` and when it expires, or ``None``."""
+    row = session.execute(
+        select(ExpiringValue.value, ExpiringValue.expires_at).where(
+            ExpiringValue.namespace == namespace,
+            ExpiringValue.key == key,
+            ExpiringValue.expires_at > utcnow(),
+        )
+    ).first()
+    return None if row is None else (row.value or {}, row.expires_at)
+
+
+def delete_values(session: Session, namespace: str, key: str | None = None) -> int:
+    """Delete the value under ``(namespace, key)``, or every value of ``namespace``."""
+    statement = delete(ExpiringValue).where(ExpiringValue.namespace == namespace)
+    if key is not None:
+        statement = statement.where(ExpiringValue.key == key)
+    return int(session.execute(statement).rowcount)  # type: ignore[attr-defined]

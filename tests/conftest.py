@@ -23,6 +23,7 @@ from outbound import INSECURE_SWITCH
 from records import Database
 from tests.support import databases
 from tests.support.browser import live_server
+from tests.support.clients import BaseUrlClient
 
 # The suite's platforms, portal provider, directories and SMTP server listen on loopback
 # over plain http: the development switch lets Tandem reach them. Tests that prove the
@@ -95,18 +96,23 @@ def app_config(database_url: str, tmp_path: Path) -> dict:
         "SECRET_KEY": TEST_SECRET_KEY,
         "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
         "INSTANCE_PATH": str(tmp_path / "instance"),
+        # The test client's host; plain http under the development switch.
+        "TANDEM_BASE_URL": "http://localhost",
+        "TANDEM_ALLOW_INSECURE_URLS": True,
     }
 
 
 @pytest.fixture
 def app(app_config: dict) -> Iterator[Flask]:
     application = create_app(app_config)
+    application.test_client_class = BaseUrlClient
     yield application
     application.extensions["tandem.database"].dispose()
 
 
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
+    """A test client that reaches the app at its base URL (its only trusted host)."""
     return app.test_client()
 
 

@@ -20,7 +20,7 @@ from records import ConfigurationError, DecryptionError, migrate
 from records.rotation import rotate_secrets
 
 from .. import config as tandem_config
-from ..urls import external_url
+from ..urls import external_url, url_context
 from .base import EXIT_CONFIG, app_transaction, build_app, fail, main
 
 
@@ -145,6 +145,8 @@ def demo(host: str, port: int, no_serve: bool) -> None:
             "TANDEM_DEMO": True,
             "INSTANCE_PATH": str(folder),
             "TANDEM_BASE_URL": f"http://{host}:{port}",
+            # The demo runs on plain http at a loopback address: development only.
+            "TANDEM_ALLOW_INSECURE_URLS": True,
         }
     )
     with app_transaction(app) as session:
@@ -154,7 +156,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         seed_readiness(session, tenant)
         seed_milestones(session, tenant.id)
         box = app.extensions["tandem.secrets"]
-        with app.test_request_context():
+        with url_context(app):
             issuer = external_url("credentials.issuer", tenant_id=tenant.id)
         seed_credentials(
             session, tenant.id, issuer, lambda claims: platforms.sign_claims(session, box, claims)
@@ -171,11 +173,16 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 @click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 64))
 @click.option("--timeout", default=60, show_default=True, type=int, help="Worker timeout (s).")
 def serve(bind: str, workers: int, timeout: int) -> None:
-    """Serve Tandem for real under gunicorn. Needs TANDEM_SECRET_KEY and
-    TANDEM_ENCRYPTION_KEY, and a database brought up to date with `tandem db upgrade`."""
+    """Serve Tandem for real under gunicorn. Needs TANDEM_BASE_URL (https),
+    TANDEM_SECRET_KEY and TANDEM_ENCRYPTION_KEY, and a database brought up to date with
+    `tandem db upgrade`."""
     from ..server import TandemServer
 
     app = build_app()
+    try:
+        tandem_config.require_base_url(app.config)
+    except ConfigurationError as exc:
+        fail(str(exc), EXIT_CONFIG)
     database = records.get_database(app)
     try:
         current = migrate.current_revision(database.engine)

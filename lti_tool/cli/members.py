@@ -1,4 +1,4 @@
-"""``tandem member list|export|erase|requests``."""
+"""``tandem member list|export|erase|requests|sign-out``."""
 
 from __future__ import annotations
 
@@ -10,9 +10,11 @@ import click
 import programmes
 from connectors import ConnectorError
 from connectors.configs import resolve_tenant
-from members import list_members
+from members import end_member_sessions, list_members
 from programmes import ErasureResult, ProgrammeError
+from records import Member
 
+from ..ids import MAX_ID
 from .base import DryRun, app_transaction, build_app, fail, main, read_only_transaction
 
 
@@ -145,3 +147,21 @@ def member_requests(tenant_slug: str | None) -> None:
             f"{row.member_id:>6}  {row.member_name}  requested {row.requested_at:%Y-%m-%d}{note}"
             f"  -> tandem member erase {row.member_id} --tenant {tenant.slug}"
         )
+
+
+@member.command("sign-out")
+@click.argument("member_id", type=click.IntRange(min=1))
+@click.option("--tenant", "tenant_slug", help="Tenant slug (needed if several).")
+def member_sign_out(member_id: int, tenant_slug: str | None) -> None:
+    """End every session of a member at once, on every browser (e.g. a lost laptop)."""
+    app = build_app()
+    try:
+        with app_transaction(app) as session:
+            tenant = resolve_tenant(session, tenant_slug)
+            found = member_id <= MAX_ID and session.get(Member, member_id)
+            if not found or found.tenant_id != tenant.id:
+                fail(f"no member {member_id} in tenant {tenant.slug}")
+            ended = end_member_sessions(session, tenant.id, member_id)
+    except ConnectorError as exc:
+        fail(str(exc))
+    click.echo(f"member {member_id}: ended {ended} session(s)")

@@ -11,6 +11,7 @@ from flask import url_for
 import platforms
 from platforms import PlatformSettings, RegistrationError
 
+from ..urls import url_context
 from .base import app_transaction, build_app, fail, main
 from .core import keys
 
@@ -138,7 +139,7 @@ def platform_invite(name: str | None, expires: str) -> None:
             token = platforms.create_invite(session, name=name, lifetime=lifetime)
     except ValueError as exc:
         fail(str(exc))
-    with app.test_request_context():
+    with url_context(app):
         path = url_for("lti.register", invite=token)
     click.echo(f"{base}{path}")
     click.echo(f"single use, valid for {expires}", err=True)

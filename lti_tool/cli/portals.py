@@ -8,7 +8,7 @@ import portals
 from portals import PortalError, PortalSettings
 from records import Tenant
 
-from ..urls import external_url
+from ..urls import printable_url, url_context
 from .base import app_transaction, build_app, fail, main
 
 
@@ -93,10 +93,10 @@ def portal_add(
             metadata = (
                 portals.ProviderMetadata.from_dict(added.provider) if added.provider else None
             )
-            with app.test_request_context():
-                login = external_url("portals.login", name=added.name)
-                callback = external_url("portals.callback", name=added.name)
-                signed_out = external_url("core.sign_out_page")
+            with url_context(app):
+                login = printable_url("portals.login", name=added.name)
+                callback = printable_url("portals.callback", name=added.name)
+                signed_out = printable_url("core.sign_out_page")
     except PortalError as exc:
         fail(str(exc))
     click.echo(f"portal {name!r} of tenant {slug!r}: members start at {login}")

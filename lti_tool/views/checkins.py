@@ -22,6 +22,7 @@ from checkins.ics import zone
 from checkins.overview import learning_history, member_page
 
 from .. import auth
+from ..urls import base_host
 
 bp = Blueprint("checkins", __name__, url_prefix="/checkins")
 
@@ -187,7 +188,7 @@ def invite(match_id: int, checkin_id: int) -> ResponseReturnValue:
     side = checkins.pair_side(session, me.tenant_id, match_id, me.member_id)
     member = session.get(records.Member, me.member_id)
     body = checkins.meeting_invite(
-        uid=f"tandem-checkin-{checkin.id}@{request.host}",
+        uid=f"tandem-checkin-{checkin.id}@{base_host()}",
         start=checkin.next_meeting_at,
         duration_minutes=checkin.duration_minutes,
         time_zone=(member.time_zone if member else None) or request.args.get("tz"),

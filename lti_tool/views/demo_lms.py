@@ -10,7 +10,7 @@ from flask.typing import ResponseReturnValue
 import records
 from platforms import demo_platform
 
-from ..urls import external_url
+from ..urls import base_url, external_url
 
 bp = Blueprint("demo_lms", __name__, url_prefix="/demo-lms")
 
@@ -22,16 +22,12 @@ def _demo_only() -> None:
         abort(404)
 
 
-def _base_url() -> str:
-    return current_app.config.get("TANDEM_BASE_URL") or request.host_url
-
-
 @bp.get("")
 def index() -> ResponseReturnValue:
     """Everyone the demo course has, each with a link that launches Tandem as them."""
     session = records.get_session()
     tenant = demo_platform.ensure_demo_platform(
-        session, current_app.extensions["tandem.secrets"], _base_url()
+        session, current_app.extensions["tandem.secrets"], base_url()
     )
     if tenant is None:
         abort(404, "There is no demo data: start Tandem with `tandem demo`.")

@@ -30,7 +30,8 @@ from platforms import LaunchError, LoginError, PlatformError
 from platforms.audit import record as audit
 
 from .. import auth, security
-from ..urls import external_url, is_https
+from ..ids import parse_id
+from ..urls import cookie_flags, external_url
 from .programmes import current_actor, form_date
 
 bp = Blueprint("lti", __name__)
@@ -59,17 +60,14 @@ def _refuse(exc: PlatformError, action: str) -> NoReturn:
 
 
 def _set_state_cookie(response: Response, state: str) -> None:
-    secure = is_https()
+    # Inside an LMS iframe the launch is a cross-site POST: only SameSite=None (which
+    # browsers accept with Secure alone) reaches it; cookie_flags() gives that over https.
     response.set_cookie(
         STATE_COOKIE_PREFIX + state,
         state,
         max_age=STATE_COOKIE_MAX_AGE,
-        httponly=True,
-        secure=secure,
-        # Inside an LMS iframe the launch is a cross-site POST: only SameSite=None
-        # (which browsers accept with Secure alone) reaches it. Plain http is local use.
-        samesite="None" if secure else "Lax",
         path=url_for("lti.launch"),
+        **cookie_flags(),
     )
 
 
@@ -109,10 +107,12 @@ def launch() -> ResponseReturnValue:
     state = request.form.get("state", "")
     browser_state = request.cookies.get(STATE_COOKIE_PREFIX + state) if state else None
     storage_target = request.form.get("lti_storage_target")
+    from_platform_storage = False
     if browser_state is None and storage_target:
         if "lti_storage_state" in request.form:
             # Our storage page read this from the platform's frame and posted it back.
             browser_state = request.form["lti_storage_state"]
+            from_platform_storage = True
         else:
             tenant_id = platforms.claimed_tenant_id(session, id_token)
             security.allow_framing_by(platforms.origins_of_tenant(session, tenant_id))
@@ -124,13 +124,20 @@ def launch() -> ResponseReturnValue:
                 platform_origin=platforms.login_origin(session, tenant_id),
             )
     try:
-        valid = platforms.validate_launch(session, _box(), id_token, state, browser_state)
+        valid = platforms.validate_launch(
+            session,
+            _box(),
+            id_token,
+            state,
+            browser_state,
+            from_platform_storage=from_platform_storage,
+        )
         outcome = platforms.complete_launch(session, _box(), valid, remote_addr=request.remote_addr)
     except LaunchError as exc:
         _refuse(exc, "lti.launch_refused")
     origins = platforms.tenant_origins(valid.tenant)
-    session.commit()
     auth.sign_in(outcome, origins)
+    session.commit()
     security.allow_framing_by(origins)
     if outcome.message_type == platforms.claims.DEEP_LINKING_REQUEST:
         target = url_for("lti.deep_link")
@@ -139,7 +146,9 @@ def launch() -> ResponseReturnValue:
     else:
         target = url_for("lti.member_home")
     response = redirect(target, code=303)
-    response.delete_cookie(STATE_COOKIE_PREFIX + state, path=url_for("lti.launch"))
+    response.delete_cookie(
+        STATE_COOKIE_PREFIX + state, path=url_for("lti.launch"), **cookie_flags()
+    )
     return response
 
 
@@ -222,9 +231,12 @@ def deep_link() -> ResponseReturnValue:
     raw_id = request.form.get("programme_id", "").strip()
     if raw_id and not raw_id.isdigit():
         abort(400, "The programme chosen is not a number.")
-    if raw_id:
+    programme_id = parse_id(raw_id) if raw_id else None
+    if raw_id and programme_id is None:
+        abort(404, "There is no such programme.")
+    if programme_id is not None:
         try:
-            programme = programmes.coordinated_programme(session, actor, int(raw_id))
+            programme = programmes.coordinated_programme(session, actor, programme_id)
         except programmes.NotFoundError as exc:
             raise platforms.DeepLinkingError(str(exc)) from None
     else:

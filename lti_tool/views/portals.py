@@ -26,7 +26,7 @@ from portals.audit import record as audit
 from records import Portal
 
 from .. import auth, security
-from ..urls import external_url, is_https
+from ..urls import cookie_flags, external_url
 
 log = logging.getLogger(__name__)
 
@@ -99,20 +99,20 @@ def _cookie_value(name: str) -> str | None:
 
 
 def _set_link_cookie(response: Response, name: str, value: str, path: str) -> None:
-    secure = is_https()
     response.set_cookie(
         name,
         value,
         max_age=int(portals.LINK_LIFETIME.total_seconds()),
-        httponly=True,
-        secure=secure,
-        samesite="None" if secure else "Lax",
         path=path,
+        **cookie_flags(),
     )
 
 
 def _signed_in(outcome: PortalOutcome) -> Response:
-    """Replace whatever session there was with this member's, and land on their page."""
+    """Replace whatever session there was with this member's, and land on their page.
+
+    Commits the sign-in together with the session's record.
+    """
     auth.sign_in(outcome, outcome.origins)
     if outcome.id_token_hint is not None:
         # The portal offers RP-initiated logout: /sign-out sends the browser there too.
@@ -120,6 +120,7 @@ def _signed_in(outcome: PortalOutcome) -> Response:
             "portal_id": outcome.portal_id,
             "id_token_hint": outcome.id_token_hint,
         }
+    records.get_session().commit()
     security.allow_framing_by(outcome.origins)
     target = url_for("lti.coordinator_home" if outcome.role == COORDINATOR else "lti.member_home")
     return redirect(target, code=303)
@@ -142,17 +143,14 @@ def login(name: str) -> ResponseReturnValue:
         _refuse(exc, name)
     session.commit()
     response = redirect(start.url, code=302)
-    secure = is_https()
+    # The provider sends the browser back with a top-level GET, which Lax cookies reach;
+    # inside a portal's iframe over https only SameSite=None does (cookie_flags()).
     response.set_cookie(
         STATE_COOKIE_PREFIX + start.state,
         start.state,
         max_age=STATE_COOKIE_MAX_AGE,
-        httponly=True,
-        secure=secure,
-        # The provider sends the browser back with a top-level GET, which Lax cookies
-        # reach; inside a portal's iframe over https only SameSite=None does.
-        samesite="None" if secure else "Lax",
         path=_cookie_path(name),
+        **cookie_flags(),
     )
     return response
 
@@ -186,9 +184,8 @@ def callback(name: str) -> ResponseReturnValue:
         )
     except PortalError as exc:
         _refuse(exc, name)
-    session.commit()
     response = _signed_in(outcome)
-    response.delete_cookie(STATE_COOKIE_PREFIX + state, path=_cookie_path(name))
+    response.delete_cookie(STATE_COOKIE_PREFIX + state, path=_cookie_path(name), **cookie_flags())
     return response
 
 
@@ -280,7 +277,8 @@ def email_link_sign_in(name: str, token: str) -> ResponseReturnValue:
         )
     except PortalError as exc:
         _refuse(exc, name, spend_link=token)
-    session.commit()
     response = _signed_in(outcome)
-    response.delete_cookie(LINK_CONFIRM_COOKIE, path=request.script_root + request.path)
+    response.delete_cookie(
+        LINK_CONFIRM_COOKIE, path=request.script_root + request.path, **cookie_flags()
+    )
     return response

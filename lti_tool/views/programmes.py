@@ -20,6 +20,7 @@ import records
 from programmes import Actor, ConflictError, InvalidInputError
 
 from .. import auth
+from ..ids import parse_id
 
 bp = Blueprint("programmes", __name__)
 
@@ -64,7 +65,10 @@ def _int(name: str) -> int:
     raw = request.form.get(name, "")
     if not raw.isdigit():
         abort(400, f"The form is missing a valid {name.replace('_', ' ')}.")
-    return int(raw)
+    value = parse_id(raw)
+    if value is None:
+        abort(404, f"There is no such {name.removesuffix('_id').replace('_', ' ')}.")
+    return value
 
 
 def form_date(name: str) -> date | None:
@@ -360,10 +364,7 @@ def board(programme_id: int) -> ResponseReturnValue:
     """Match day: the draft, unmatched mentees and why, mentor capacity used."""
     page = request.args.get("page", "1")
     board = programmes.draft_board(
-        records.get_session(),
-        current_actor(),
-        programme_id,
-        page=int(page) if page.isdigit() else 1,
+        records.get_session(), current_actor(), programme_id, page=parse_id(page) or 1
     )
     return render_template(
         "programmes/board.html",

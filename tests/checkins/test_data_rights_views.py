@@ -13,7 +13,7 @@ from checkins import CheckinDraft, log_checkin
 from platforms import COORDINATOR
 from records import AuditEvent, ErasureRequest, Member
 from tests.support.checkins_factory import TODAY, make_world
-from tests.support.checkins_web import session_cookie
+from tests.support.checkins_web import session_cookie, start_recorded_session
 
 NOTE = "PRIVATE-NOTE-of-the-pair"
 OTHER_NOTE = "PRIVATE-NOTE-of-another-pair"
@@ -31,6 +31,7 @@ def sign_in_admin(app: Flask, tenant_id: int, member_id: int) -> FlaskClient:
     client = app.test_client()
     serializer = app.session_interface.get_signing_serializer(app)  # type: ignore[attr-defined]
     value = serializer.dumps({
+        "sid": start_recorded_session(app, tenant_id, member_id),
         "tenant_id": tenant_id, "member_id": member_id, "role": COORDINATOR, "course_id": None,
         "programme_id": None, "launch_id": None, "origins": [], "csrf": "test-csrf",
         "institution_admin": True,

@@ -75,6 +75,36 @@ def test_db_upgrade_with_unreachable_server_fails_cleanly() -> None:
             },
             "TANDEM_DATABASE_URL is not a database URL",
         ),
+        # Absolute URLs (sign-in links, LTI redirect URIs) come from the base URL only.
+        (
+            {"TANDEM_SECRET_KEY": GOOD_SECRET, "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY},
+            "TANDEM_BASE_URL is not set",
+        ),
+        (
+            {
+                "TANDEM_SECRET_KEY": GOOD_SECRET,
+                "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
+                "TANDEM_BASE_URL": "http://tandem.example.org",
+            },
+            "is plain http",
+        ),
+        (
+            {
+                "TANDEM_SECRET_KEY": GOOD_SECRET,
+                "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
+                "TANDEM_BASE_URL": "https://tandem.example.org/tandem?x=1",
+            },
+            "must be an origin only",
+        ),
+        (
+            {
+                "TANDEM_SECRET_KEY": GOOD_SECRET,
+                "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
+                "TANDEM_BASE_URL": "https://tandem.example.org",
+                "TANDEM_PROXY_COUNT": "many",
+            },
+            "TANDEM_PROXY_COUNT is 'many'",
+        ),
     ],
 )
 def test_serve_refuses_without_real_configuration(
@@ -93,6 +123,7 @@ def test_serve_refuses_a_database_that_is_not_upgraded(empty_database_url: str) 
         "TANDEM_SECRET_KEY": GOOD_SECRET,
         "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
         "TANDEM_DATABASE_URL": empty_database_url,
+        "TANDEM_BASE_URL": "https://tandem.example.org",
     }
     result = _invoke(["serve"], env)
     assert result.exit_code == 2
@@ -145,6 +176,7 @@ def test_serve_runs_several_gunicorn_workers(database_url: str, tmp_path: Path) 
         "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
         "TANDEM_DATABASE_URL": database_url,
         "TANDEM_INSTANCE_PATH": str(tmp_path),
+        "TANDEM_BASE_URL": "https://tandem.example.org",
     }
     command = [sys.executable, "-m", "lti_tool", "serve"]
     server = subprocess.Popen(
@@ -158,7 +190,12 @@ def test_serve_runs_several_gunicorn_workers(database_url: str, tmp_path: Path) 
         deadline = time.monotonic() + 20
         while True:
             try:
-                response = requests.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+                # As a TLS-terminating proxy passing the Host on would ask.
+                response = requests.get(
+                    f"http://127.0.0.1:{port}/healthz",
+                    headers={"Host": "tandem.example.org"},
+                    timeout=2,
+                )
                 break
             except requests.ConnectionError:
                 if time.monotonic() > deadline or server.poll() is not None:

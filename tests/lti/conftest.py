@@ -8,10 +8,10 @@ import pytest
 import responses
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 import records
-from records import Base
+from tests.support.databases import table_row_counts
 from tests.support.lti_platform import TestPlatform
 
 
@@ -49,10 +49,7 @@ def platform(app: Flask, client: FlaskClient, mock_http: responses.RequestsMock)
 def row_counts(app: Flask) -> dict[str, int]:
     """How many rows each table holds."""
     with app.app_context(), records.get_database(app).transaction() as session:
-        return {
-            table.name: session.scalar(select(func.count()).select_from(table))
-            for table in Base.metadata.sorted_tables
-        }
+        return table_row_counts(session)
 
 
 def audit_actions(app: Flask) -> list[tuple[str, dict]]:

@@ -173,7 +173,9 @@ def test_a_new_launch_replaces_the_session_of_another_tenant(app, client, platfo
 
 
 def test_state_cookie_is_samesite_none_secure_over_https(app, client, platform) -> None:
-    app.config["TANDEM_BASE_URL"] = "https://tandem.example.org"
+    from lti_tool.config import apply_base_url
+
+    apply_base_url(app.config, "https://tandem.example.org")
     response = client.get(
         "/lti/login?"
         + "&".join(

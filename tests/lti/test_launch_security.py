@@ -296,3 +296,22 @@ def test_anonymous_pages_list_every_registered_platform(app, client, platform, m
     forget_platform_origins(app)
     csp = client.get("/").headers["Content-Security-Policy"]
     assert "https://moodle.example.edu" in csp and "https://canvas.example.com" in csp
+
+
+def test_platform_storage_cannot_stand_in_for_a_cookie_login(app, client, platform) -> None:
+    """Login CSRF: an attacker's own login (cookie kept in the attacker's browser) must not
+    be completed in a victim's browser by posting the state as if read from platform
+    storage. Only a login that asked for platform storage may skip the state cookie."""
+    attacker = app.test_client()
+    auth = platform.login(attacker)  # no lti_storage_target: the state is in a cookie
+    token = platform.sign(platform.claims(auth.nonce, ADA))
+    victim = client
+    before = row_counts(app)
+    response = platform.post_launch(
+        victim, token, auth.state, lti_storage_target="_parent", lti_storage_state=auth.state
+    )
+    assert_refused(app, response, status=403, reason="storage_not_used", before=before)
+    with victim.session_transaction() as cookie:
+        assert "member_id" not in cookie
+    # The attacker's own browser, with its cookie, still completes its own login.
+    assert platform.post_launch(attacker, token, auth.state).status_code == 303

@@ -149,7 +149,9 @@ def test_canvas_json(client) -> None:
 
 
 def test_canvas_json_uses_the_configured_base_url(app, client) -> None:
-    app.config["TANDEM_BASE_URL"] = "https://tandem.example.org"
+    from lti_tool.config import apply_base_url
+
+    apply_base_url(app.config, "https://tandem.example.org")
     config = client.get("/lti/config/canvas.json").get_json()
     assert config["oidc_initiation_url"] == "https://tandem.example.org/lti/login"
     assert config["extensions"][0]["domain"] == "tandem.example.org"

@@ -11,13 +11,14 @@ import pytest
 import requests
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.test import TestResponse
 
 import portals
 import records
 from portals import PortalSettings
-from records import AuditEvent, Base, Identity, Member, Tenant
+from records import AuditEvent, Identity, Member, Tenant
+from tests.support.databases import table_row_counts
 from tests.support.oidc_provider import OidcProvider, serve_provider
 
 PORTAL = "assoc"
@@ -119,10 +120,7 @@ def sign_in(client: FlaskClient, name: str = PORTAL) -> TestResponse:
 
 def row_counts(app: Flask) -> dict[str, int]:
     with app.app_context(), records.get_database(app).transaction() as session:
-        return {
-            table.name: session.scalar(select(func.count()).select_from(table))
-            for table in Base.metadata.sorted_tables
-        }
+        return table_row_counts(session)
 
 
 def grown(before: dict[str, int], after: dict[str, int]) -> dict[str, int]:

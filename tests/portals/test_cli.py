@@ -148,7 +148,7 @@ def test_add_prints_what_to_register_and_takes_the_token_auth_method(
         "register token endpoint authentication client_secret_post and ID token signing "
         "algorithm ES256 at the portal (Tandem also accepts: ES256, EdDSA)" in result.output
     )
-    assert "post-logout redirect URI at the portal: http://localhost/sign-out" in result.output
+    assert "post-logout redirect URI at the portal: <TANDEM_BASE_URL>/sign-out" in result.output
     with app.app_context(), records.get_database(app).transaction() as session:
         stored = session.scalars(select(Portal)).one().provider
         assert stored["token_auth_method"] == "client_secret_post"

@@ -77,7 +77,8 @@ def test_member_signs_in_with_a_link(
     # Opening the link (as a mail scanner would) does not use it up.
     confirm = client.get(path)
     assert confirm.status_code == 200 and 'id="sign-in"' in confirm.get_data(as_text=True)
-    assert confirm.headers["Content-Security-Policy"] == "frame-ancestors 'self' https://a.example"
+    csp = confirm.headers["Content-Security-Policy"].split("; ")
+    assert csp[0] == "frame-ancestors 'self' https://a.example"
     response = client.post(path)
     assert response.status_code == 303 and response.location.endswith("/me")
     with client.session_transaction() as flask_session:
@@ -302,3 +303,39 @@ def test_no_audit_row_ever_holds_a_link_token(
     for token in tokens:
         assert token not in text
         assert token[:20] not in text
+
+
+def test_a_forged_host_header_never_reaches_a_mailed_link(
+    app: Flask, client: FlaskClient, inbox: Inbox, directory: Directory, email_portal: int
+) -> None:
+    """Host-header poisoning: the link must point at TANDEM_BASE_URL or not be sent."""
+    before = row_counts(app)
+    response = client.post(
+        f"/portal/{NAME}/email",
+        data={"email": "ada@example.org"},
+        headers={"Host": "attacker.example"},
+    )
+    assert response.status_code == 400
+    assert inbox.messages == []
+    assert row_counts(app) == before
+    ask(client, "ada@example.org")
+    body = inbox.messages[-1].get_payload(decode=True).decode()
+    assert "https://tandem.test/portal/" in body and "attacker.example" not in body
+
+
+def test_link_requests_are_rate_limited_per_client(
+    app: Flask, client: FlaskClient, inbox: Inbox, directory: Directory, email_portal: int
+) -> None:
+    addresses = [f"nobody{n}@example.org" for n in range(10)]
+    pages = {ask(client, address) for address in addresses}  # ten different addresses
+    assert len(pages) == 1
+    audits = row_counts(app)["audit_events"]
+    refused = client.post(f"/portal/{NAME}/email", data={"email": "ada@example.org"})
+    assert refused.status_code == 429
+    assert "Too Many Requests" in refused.get_data(as_text=True)
+    assert inbox.messages == [] and row_counts(app)["audit_events"] == audits
+    # The form itself is not limited, and another client may still ask.
+    assert client.get(f"/portal/{NAME}/email").status_code == 200
+    other = client.post(f"/portal/{NAME}/email", data={"email": "ada@example.org"},
+                        environ_base={"REMOTE_ADDR": "192.0.2.8"})  # fmt: skip
+    assert other.status_code == 200 and len(inbox.messages) == 1

@@ -13,6 +13,7 @@ import records
 from checkins.demo import PREVIOUS_NAME
 from programmes import seed_demo
 from records import Match, Member, Participant, Programme
+from tests.support.checkins_web import start_recorded_session
 
 from .conftest import answers
 
@@ -39,8 +40,10 @@ def seeded(app: Flask) -> dict:
 
 def sign_in(client: FlaskClient, tenant_id: int, member_id: int, role: str = "member") -> str:
     """Stand in for a launch (tested in tests/lti): put ids in the session, return CSRF."""
+    sid = start_recorded_session(client.application, tenant_id, member_id)
     with client.session_transaction() as s:
         s.update(
+            sid=sid,
             tenant_id=tenant_id,
             member_id=member_id,
             role=role,

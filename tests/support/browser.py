@@ -14,6 +14,8 @@ from pathlib import Path
 from flask import Flask
 from werkzeug.serving import make_server
 
+from lti_tool.config import apply_base_url
+
 CHROMIUM = "/usr/bin/chromium"
 # Flags for a closed network and a root user: no sandbox, no calls home.
 CHROMIUM_ARGS = [
@@ -31,12 +33,18 @@ ARTIFACTS = Path(__file__).resolve().parents[1] / "artifacts"
 
 @contextmanager
 def live_server(app: Flask) -> Iterator[str]:
-    """Serve ``app`` on a free loopback port in a thread; yields its base URL."""
+    """Serve ``app`` on a free loopback port in a thread; yields its base URL.
+
+    The served address becomes the app's ``TANDEM_BASE_URL`` (and so its one trusted
+    host), as an operator would configure it.
+    """
     server = make_server("127.0.0.1", 0, app, threaded=True)
+    url = f"http://127.0.0.1:{server.server_port}"
+    apply_base_url(app.config, url)
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
-        yield f"http://127.0.0.1:{server.server_port}"
+        yield url
     finally:
         server.shutdown()
         thread.join(timeout=10)

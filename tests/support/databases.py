@@ -13,10 +13,11 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, func, select, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
 
-from records import Base, make_engine, migrate
+from records import Base, ExpiringValue, make_engine, migrate
 
 POSTGRES_URL_VARIABLE = "TANDEM_TEST_POSTGRES_URL"
 
@@ -115,3 +116,27 @@ class MigratedDatabases:
             if self._postgres_url is not None:
                 self._postgres.drop_database(self._postgres_url)
             self._postgres.dispose()
+
+
+def table_row_counts(session: Session) -> dict[str, int]:
+    """How many rows each table holds, for "nothing else was written" checks.
+
+    Rate-limit counters (``lti_tool.ratelimits``, in ``expiring_values``) are left out:
+    they count every call to a limited endpoint, refused or not, by design (a flood of
+    bad requests must be limited too); ``tests/lti/test_web_security.py`` checks them.
+    """
+    from lti_tool.ratelimits import NAMESPACE
+
+    counts = {
+        table.name: int(session.scalar(select(func.count()).select_from(table)) or 0)
+        for table in Base.metadata.sorted_tables
+    }
+    counts["expiring_values"] -= int(
+        session.scalar(
+            select(func.count())
+            .select_from(ExpiringValue)
+            .where(ExpiringValue.namespace == NAMESPACE)
+        )
+        or 0
+    )
+    return counts
