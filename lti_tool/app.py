@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+import jobs
 import records
 
 from . import config as tandem_config
@@ -47,6 +48,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         app.config["SESSION_COOKIE_SAMESITE"] = "None"
 
     records.init_app(app)
+    runtime = jobs.Runtime(
+        database=records.get_database(app),
+        box=app.extensions["tandem.secrets"],
+        settings=app.config,
+        local_mode=app.config.get("TANDEM_JOBS_LOCAL", "inline"),
+    )
+    jobs.attach(runtime)
+    app.extensions["tandem.jobs"] = runtime
     register_error_handlers(app)
     security.init_app(app)
 

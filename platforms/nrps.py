@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,6 +20,7 @@ from .http import call
 
 MEMBERSHIP_MEDIA_TYPE = "application/vnd.ims.lti-nrps.v2.membershipcontainer+json"
 MAX_PAGES = 500
+PROGRESS_EVERY = 200
 # One link-value of a Link header: <url>; params. rel may be quoted or bare, any case.
 _LINK = re.compile(r"<([^>]*)>\s*((?:;\s*[^;,]*)*)")
 _REL = re.compile(r"""(?i)\brel\s*=\s*(?:"([^"]*)"|([^\s;,"]+))""")
@@ -83,8 +84,11 @@ def import_roster(
     memberships_url: str,
     *,
     product: str | None,
+    on_progress: Callable[[int], None] | None = None,
 ) -> RosterImport:
     """Create or link every member of the course's roster and enrol them, idempotently.
+
+    ``on_progress(seen)`` is called every :data:`PROGRESS_EVERY` members and at the end.
 
     Raises:
         ServiceError: the platform's token or membership endpoint failed.
@@ -102,4 +106,8 @@ def import_roster(
         status = "active" if entry.get("status", "Active") == "Active" else "inactive"
         role = c.tandem_role(entry.get("roles") or [])
         enrolled += enrol(session, tenant.id, result.member.id, course_id, role, status=status)
+        if on_progress is not None and seen % PROGRESS_EVERY == 0:
+            on_progress(seen)
+    if on_progress is not None:
+        on_progress(seen)
     return RosterImport(seen=seen, created=created, enrolled=enrolled)

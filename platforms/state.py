@@ -11,11 +11,13 @@ LOGIN_STATE = "lti.state"
 LAUNCH_DATA = "lti.launch"
 ACCESS_TOKEN = "lti.access_token"
 ROSTER_SYNCED = "lti.nrps_synced"
+ROSTER_PROGRESS = "lti.nrps_progress"
 
 __all__ = [
     "ACCESS_TOKEN",
     "LAUNCH_DATA",
     "LOGIN_STATE",
+    "ROSTER_PROGRESS",
     "ROSTER_SYNCED",
     "add_value",
     "get_value",

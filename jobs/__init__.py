@@ -1,0 +1,43 @@
+"""Background work: an existing job queue (Procrastinate on PostgreSQL), the same job
+functions run in-process on SQLite.
+
+Parts declare job functions with :func:`task` and queue them with :func:`defer` inside
+the transaction that caused them; ``tandem worker`` (or ``tandem serve --with-worker``)
+runs them. See :mod:`jobs.engine` for the contract.
+"""
+
+from .admin import JobRow, busy_since, list_jobs, retry_job
+from .engine import (
+    DEFAULT_RETRY,
+    JobContext,
+    Runtime,
+    attach,
+    defer,
+    queue,
+    reason_of,
+    run_job,
+    task,
+)
+from .errors import JobError
+from .local import drain
+from .worker import run_worker, start_in_thread
+
+__all__ = [
+    "DEFAULT_RETRY",
+    "JobContext",
+    "JobError",
+    "JobRow",
+    "Runtime",
+    "attach",
+    "busy_since",
+    "defer",
+    "drain",
+    "list_jobs",
+    "queue",
+    "reason_of",
+    "retry_job",
+    "run_job",
+    "run_worker",
+    "start_in_thread",
+    "task",
+]
