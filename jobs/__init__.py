@@ -6,6 +6,7 @@ the transaction that caused them; ``tandem worker`` (or ``tandem serve --with-wo
 runs them. See :mod:`jobs.engine` for the contract.
 """
 
+from . import logs, metrics
 from .admin import JobRow, busy_since, list_jobs, retry_job
 from .engine import (
     DEFAULT_RETRY,
@@ -33,6 +34,8 @@ __all__ = [
     "defer",
     "drain",
     "list_jobs",
+    "logs",
+    "metrics",
     "queue",
     "reason_of",
     "retry_job",

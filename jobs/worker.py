@@ -44,12 +44,9 @@ def conninfo(runtime: Runtime) -> str:
     return url.render_as_string(hide_password=False)
 
 
-def _worker_app(runtime: Runtime) -> procrastinate.App:
-    # A fresh app on a connector of its own, sharing the one task registry.
-    app = procrastinate.App(connector=procrastinate.PsycopgConnector(conninfo=conninfo(runtime)))
-    app.tasks = queue.tasks
-    app.periodic_registry = queue.periodic_registry
-    return app
+# The one app's tasks (periodic ones included) defer through the app itself, so a worker
+# runs the app on its own connector; one worker per process at a time.
+_ONE_WORKER = threading.Lock()
 
 
 async def requeue_stalled(app: procrastinate.App, stalled_after: float) -> int:
@@ -77,7 +74,24 @@ async def _run_once(
     heartbeat: float,
     polling_interval: float,
 ) -> None:
-    app = _worker_app(runtime)
+    connector = procrastinate.PsycopgConnector(conninfo=conninfo(runtime))
+    with queue.replace_connector(connector) as app:
+        await _run_opened(app, runtime, stop, wait=wait, concurrency=concurrency,
+                          stalled_after=stalled_after, heartbeat=heartbeat,
+                          polling_interval=polling_interval)  # fmt: skip
+
+
+async def _run_opened(
+    app: procrastinate.App,
+    runtime: Runtime,
+    stop: threading.Event,
+    *,
+    wait: bool,
+    concurrency: int,
+    stalled_after: float,
+    heartbeat: float,
+    polling_interval: float,
+) -> None:
     async with app.open_async():
         await requeue_stalled(app, stalled_after)
         worker = Worker(
@@ -119,17 +133,18 @@ def run_worker(
     while not stop.is_set():
         started = time.monotonic()
         try:
-            asyncio.run(
-                _run_once(
-                    runtime,
-                    stop,
-                    wait=wait,
-                    concurrency=concurrency,
-                    stalled_after=stalled_after,
-                    heartbeat=heartbeat,
-                    polling_interval=polling_interval,
+            with _ONE_WORKER:
+                asyncio.run(
+                    _run_once(
+                        runtime,
+                        stop,
+                        wait=wait,
+                        concurrency=concurrency,
+                        stalled_after=stalled_after,
+                        heartbeat=heartbeat,
+                        polling_interval=polling_interval,
+                    )
                 )
-            )
             if not wait:
                 return
         except OUTAGE_ERRORS as exc:

@@ -59,6 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     security.init_app(app)
 
+    from . import sign_in_mail  # noqa: F401  (declares the sign-in mail job)
     from .views import core, demo_lms, lti
     from .views import portals as portal_views
     from .views import programmes as programme_views

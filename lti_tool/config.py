@@ -34,6 +34,9 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "TANDEM_ENCRYPTION_KEY": "TANDEM_ENCRYPTION_KEY",
         "TANDEM_SMTP_URL": "TANDEM_SMTP_URL",
         "TANDEM_BASE_URL": "TANDEM_BASE_URL",
+        "TANDEM_LOG_FORMAT": "TANDEM_LOG_FORMAT",
+        "TANDEM_METRICS_TOKEN": "TANDEM_METRICS_TOKEN",
+        "TANDEM_REMIND_HOUR": "TANDEM_REMIND_HOUR",
     }
     return {key: environ[var] for var, key in names.items() if environ.get(var)}
 

@@ -8,8 +8,11 @@ LMS launch gives. Services take a session and never commit: the view or command 
 
 from .email_links import (
     LINK_LIFETIME,
+    SEND_SIGN_IN_LINK,
+    TOKEN_PLACEHOLDER,
     SignInLink,
     consume_link,
+    issue_link,
     link_message,
     normalise_address,
     request_link,
@@ -31,6 +34,8 @@ from .sign_in import SignInStart, finish_sign_in, start_sign_in
 
 __all__ = [
     "LINK_LIFETIME",
+    "SEND_SIGN_IN_LINK",
+    "TOKEN_PLACEHOLDER",
     "CodeRefused",
     "MemberRefused",
     "PortalConfigError",
@@ -48,6 +53,7 @@ __all__ = [
     "discover",
     "finish_sign_in",
     "get_portal",
+    "issue_link",
     "link_message",
     "list_portals",
     "normalise_address",

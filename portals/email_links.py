@@ -16,6 +16,7 @@ from email.message import EmailMessage
 
 from sqlalchemy.orm import Session
 
+import jobs
 from members import PersonRecord, find_member
 from platforms import MEMBER
 from records import Member, Portal, Tenant
@@ -70,13 +71,25 @@ def _email_portal(portal: Portal) -> None:
         )
 
 
-def request_link(
-    session: Session, portal: Portal, address: str, *, remote_addr: str | None = None
-) -> SignInLink | None:
-    """A new sign-in link for the active member with ``address``, or ``None``.
+SEND_SIGN_IN_LINK = "portals.send_sign_in_link"
+TOKEN_PLACEHOLDER = "__TOKEN__"
 
-    ``None`` when the address is unknown, belongs to a deactivated member, or asked too
-    often: the caller shows the same page in every case.
+
+def request_link(
+    session: Session,
+    portal: Portal,
+    address: str,
+    link_url: str,
+    *,
+    remote_addr: str | None = None,
+) -> bool:
+    """Queue a sign-in link for the active member with ``address``; whether one was queued.
+
+    Nothing is sent here: a job (:data:`SEND_SIGN_IN_LINK`) makes the link and mails it,
+    so a known address answers as fast as an unknown one. ``link_url`` is the link's
+    absolute URL with :data:`TOKEN_PLACEHOLDER` where the token goes. ``False`` when the
+    address is unknown, belongs to a deactivated member, or asked too often: the caller
+    shows the same page in every case.
 
     Raises:
         SignInRefused: ``address`` is not an email address.
@@ -93,7 +106,7 @@ def request_link(
             detail={"address_hash": address_key[:16]},
             remote_addr=remote_addr,
         )
-        return None
+        return False
     member = find_member(
         session,
         portal.tenant_id,
@@ -108,14 +121,15 @@ def request_link(
             detail={"address_hash": address_key[:16]},
             remote_addr=remote_addr,
         )
-        return None
-    token = secrets.token_urlsafe(32)
-    add_value(
+        return False
+    # Ids only: the token is made by the job and never stored in the queue.
+    jobs.defer(
         session,
-        EMAIL_LINK,
-        _digest(token),
-        {"portal_id": portal.id, "tenant_id": portal.tenant_id, "member_id": member.id},
-        LINK_LIFETIME,
+        SEND_SIGN_IN_LINK,
+        tenant_id=portal.tenant_id,
+        portal_id=portal.id,
+        member_id=member.id,
+        link_url=link_url,
     )
     audit.record(
         session,
@@ -125,13 +139,35 @@ def request_link(
         portal_id=portal.id,
         remote_addr=remote_addr,
     )
-    tenant = session.get(Tenant, portal.tenant_id)
+    return True
+
+
+def issue_link(
+    session: Session, tenant_id: int, portal_id: int, member_id: int
+) -> SignInLink | None:
+    """A new one-time link for the member (the job's half); ``None`` if they are gone."""
+    portal = session.get(Portal, portal_id)
+    member = session.get(Member, member_id)
+    if portal is None or portal.tenant_id != tenant_id or portal.kind != "email_link":
+        return None
+    if member is None or member.tenant_id != tenant_id or not member.active or not member.email:
+        return None
+    token = secrets.token_urlsafe(32)
+    add_value(
+        session,
+        EMAIL_LINK,
+        _digest(token),
+        {"portal_id": portal.id, "tenant_id": tenant_id, "member_id": member.id},
+        LINK_LIFETIME,
+    )
+    tenant = session.get(Tenant, tenant_id)
     association = tenant.name if tenant is not None else "your association"
     return SignInLink(token=token, to=member.email, name=member.name, association=association)
 
 
-def link_message(link: SignInLink, url: str) -> EmailMessage:
-    """The email carrying a sign-in link."""
+def link_message(link: SignInLink, link_url: str) -> EmailMessage:
+    """The email carrying a sign-in link (``link_url`` as :func:`request_link` took it)."""
+    url = link_url.replace(TOKEN_PLACEHOLDER, link.token)
     association = link.association
     minutes = int(LINK_LIFETIME.total_seconds() // 60)
     message = EmailMessage()
