@@ -41,7 +41,8 @@ log = logging.getLogger("tandem.jobs")
 # never uses its connector but the caller's connection.
 queue = procrastinate.App(connector=procrastinate.PsycopgConnector())
 
-# Default for jobs that talk to remote systems: 5 attempts, waiting 2, 4, 8, 16 s.
+# Default for jobs that talk to remote systems: 5 retries after the first attempt, waiting
+# 2, 4, 8, 16, 32 s (about a minute in all), then the job waits for `tandem jobs retry`.
 DEFAULT_RETRY = RetryStrategy(max_attempts=5, exponential_wait=2)
 
 
@@ -214,17 +215,20 @@ def _defer_locally(
     session: Session, name: str, queueing_lock: str | None, kwargs: dict[str, Any]
 ) -> None:
     runtime_of(session.get_bind())  # refuse now if nothing could run it
+    session.connection()  # the job belongs to this transaction: begin it if need be
     pending: list[tuple[str, str | None, dict[str, Any]]] = session.info.setdefault(_PENDING, [])
     if queueing_lock is not None and any(q == queueing_lock for _, q, _ in pending):
         return
     pending.append((name, queueing_lock, kwargs))
     if not event.contains(session, "after_commit", _hand_over):
         event.listen(session, "after_commit", _hand_over)
-        event.listen(session, "after_rollback", _forget)
+        event.listen(session, "after_soft_rollback", _forget)
 
 
-def _forget(session: Session) -> None:
-    session.info.pop(_PENDING, None)
+def _forget(session: Session, previous_transaction: Any) -> None:
+    # A rolled-back savepoint keeps the outer transaction (and its jobs) going.
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)
 
 
 def _hand_over(session: Session) -> None:

@@ -101,8 +101,10 @@ def _retry_in(name: str, kwargs: dict[str, Any], exc: Exception, attempt: int) -
     retry = task_spec(name).retry
     if retry is None:
         return None
+    # As on the queue: ``attempts`` counts the attempts before this one, and
+    # ``max_attempts`` is the number of retries after the first.
     job = Job(queue="local", lock=None, queueing_lock=None, task_name=name,
-              task_kwargs=kwargs, attempts=attempt)  # fmt: skip
+              task_kwargs=kwargs, attempts=attempt - 1)  # fmt: skip
     decision = retry.get_retry_decision(exception=exc, job=job)
     if decision is None or decision.retry_at is None:
         return None

@@ -145,20 +145,23 @@ def run_worker(
                         polling_interval=polling_interval,
                     )
                 )
-            if not wait:
+            if not wait or stop.is_set():
                 return
+            # Procrastinate stops a worker whose side task (listening, heartbeat) failed:
+            # the database went away. Wait, as below.
+            error = "WorkerStopped"
         except OUTAGE_ERRORS as exc:
-            if time.monotonic() - started > 60:
-                pause = 1.0  # it ran for a while: a new outage starts the waits afresh
-            logs.event(
-                log,
-                logging.WARNING,
-                "worker.database_unreachable",
-                error=type(exc).__name__,
-                retry_in=pause,
-            )
-            stop.wait(pause)
-            pause = min(pause * 2, max_outage_wait)
+            error = type(exc).__name__
+        except Exception as exc:
+            # Anything else is waited out too: a supervisor restarting us at once would
+            # only repeat it, faster.
+            log.exception("worker stopped on an unexpected error")
+            error = type(exc).__name__
+        if time.monotonic() - started > 60:
+            pause = 1.0  # it ran for a while: a new outage starts the waits afresh
+        logs.event(log, logging.WARNING, "worker.database_unreachable", error=error, retry_in=pause)
+        stop.wait(pause)
+        pause = min(pause * 2, max_outage_wait)
 
 
 def start_in_thread(runtime: Runtime, **options: Any) -> tuple[threading.Thread, threading.Event]:
