@@ -14,6 +14,7 @@ from .engine import (
     Runtime,
     attach,
     defer,
+    periodic,
     queue,
     reason_of,
     run_job,
@@ -21,6 +22,7 @@ from .engine import (
 )
 from .errors import JobError
 from .local import drain
+from .purge import purge_nightly
 from .worker import run_worker, start_in_thread
 
 __all__ = [
@@ -36,6 +38,8 @@ __all__ = [
     "list_jobs",
     "logs",
     "metrics",
+    "periodic",
+    "purge_nightly",
     "queue",
     "reason_of",
     "retry_job",

@@ -137,6 +137,18 @@ def task(
     return register
 
 
+def periodic(name: str, *, cron: str, retry: RetryStrategy | None = None) -> Callable:
+    """Declare job ``func(ctx, *, timestamp)`` and run it on Procrastinate's ``cron``
+    schedule (one run per due time, whichever worker defers it first)."""
+
+    def register(func: Callable[..., Any]) -> Callable[..., Any]:
+        task(name, retry=retry)(func)
+        queue.periodic(cron=cron)(queue.tasks[name])
+        return func
+
+    return register
+
+
 def task_spec(name: str) -> TaskSpec:
     try:
         return _TASKS[name]

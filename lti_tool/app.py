@@ -59,7 +59,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     register_error_handlers(app)
     security.init_app(app)
 
-    from . import sign_in_mail  # noqa: F401  (declares the sign-in mail job)
+    _declare_jobs()
     from .views import core, demo_lms, lti
     from .views import portals as portal_views
     from .views import programmes as programme_views
@@ -75,3 +75,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(checkin_views.bp)
     app.register_blueprint(dashboard_views.bp)
     return app
+
+
+def _declare_jobs() -> None:
+    """Import every module that declares a job, so that any process can defer and run them."""
+    import connectors.scheduled  # noqa: F401  (syncs and their schedules)
+    import platforms.roster  # noqa: F401  (roster imports)
+    import programmes.scheduled  # noqa: F401  (daily reminders)
+
+    from . import sign_in_mail  # noqa: F401  (sign-in link mail)
