@@ -7,7 +7,7 @@ runs them. See :mod:`jobs.engine` for the contract.
 """
 
 from . import logs, metrics
-from .admin import JobRow, busy_since, list_jobs, retry_job
+from .admin import JobRow, busy_since, list_jobs, queue_counts, retry_job
 from .engine import (
     DEFAULT_RETRY,
     JobContext,
@@ -41,6 +41,7 @@ __all__ = [
     "periodic",
     "purge_nightly",
     "queue",
+    "queue_counts",
     "reason_of",
     "retry_job",
     "run_job",

@@ -114,4 +114,17 @@ def busy_since(session: Session, lock: str) -> tuple[str, datetime] | None:
     return ("running" if row[0] == "doing" else "queued", row[1])
 
 
-__all__ = ["JobRow", "busy_since", "list_jobs", "retry_job"]
+def queue_counts(session: Session) -> dict[tuple[str, str], int]:
+    """How many jobs of each task wait, run or failed (empty on SQLite: no queue)."""
+    if session.get_bind().dialect.name != "postgresql":
+        return {}
+    rows = session.execute(
+        text(
+            "SELECT task_name, status::text, count(*) FROM procrastinate_jobs "
+            "WHERE status::text IN ('todo', 'doing', 'failed') GROUP BY 1, 2"
+        )
+    ).all()
+    return {(task, status): count for task, status, count in rows}
+
+
+__all__ = ["JobRow", "busy_since", "list_jobs", "queue_counts", "retry_job"]

@@ -32,7 +32,7 @@ class JsonFormatter(logging.Formatter):
         }
         fields = getattr(record, FIELDS, None)
         if fields:
-            line.update(fields)
+            line.update({k: v for k, v in fields.items() if v is not None})
         else:
             line["message"] = record.getMessage()
         if record.exc_info and record.exc_info[0] is not None:

@@ -12,7 +12,7 @@ import jobs
 import records
 
 from . import config as tandem_config
-from . import security
+from . import observability, security
 from .errors import register_error_handlers
 
 
@@ -58,6 +58,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["tandem.jobs"] = runtime
     register_error_handlers(app)
     security.init_app(app)
+    observability.init_app(app)
 
     _declare_jobs()
     from .views import core, demo_lms, lti

@@ -31,7 +31,7 @@ def worker(concurrency: int, once: bool) -> None:
             "`tandem serve` runs jobs itself",
             2,
         )
-    jobs.logs.configure(app.config.get("TANDEM_LOG_FORMAT"))
+    jobs.logs.configure(app.config.get("TANDEM_LOG_FORMAT") or "text")
     click.echo("tandem worker: running jobs (Ctrl-C stops after the running ones)", err=True)
     jobs.run_worker(runtime, wait=not once, concurrency=concurrency)
 

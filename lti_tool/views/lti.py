@@ -26,7 +26,7 @@ import records
 from platforms import LaunchError, LoginError
 from platforms.audit import record as audit
 
-from .. import auth, security
+from .. import auth, observability, security
 from ..urls import external_url, is_https
 
 bp = Blueprint("lti", __name__)
@@ -44,6 +44,8 @@ def _refuse(exc: LoginError | LaunchError, action: str) -> NoReturn:
     session = records.get_session()
     session.rollback()
     tenant_id = getattr(exc, "tenant_id", None)
+    if action == "lti.launch_refused":
+        observability.count_launch(exc.reason)
     detail = {"reason": exc.reason, "message": str(exc)}
     if isinstance(exc, LoginError):
         detail["issuer"] = exc.issuer
@@ -126,6 +128,7 @@ def launch() -> ResponseReturnValue:
         _refuse(exc, "lti.launch_refused")
     origins = platforms.tenant_origins(valid.tenant)
     session.commit()
+    observability.count_launch(None)
     auth.sign_in(outcome, origins)
     security.allow_framing_by(origins)
     if outcome.message_type == platforms.claims.DEEP_LINKING_REQUEST:
