@@ -16,12 +16,17 @@ from jobs.metrics import EMAILS_SENT
 
 @jobs.task(portals.SEND_SIGN_IN_LINK)
 def send_sign_in_link(
-    ctx: jobs.JobContext, *, tenant_id: int, portal_id: int, member_id: int, link_url: str
+    ctx: jobs.JobContext,
+    *,
+    tenant_id: int,
+    portal_id: int,
+    member_id: int | None,
+    link_url: str,
 ) -> None:
     """Make a fresh link for the member and mail it (a retry makes another fresh one)."""
     link = portals.issue_link(ctx.session, tenant_id, portal_id, member_id)
     if link is None:
-        return  # the member or portal went away since the request
+        return  # an unknown address, or the member or portal went away since
     settings = SmtpSettings.from_url(ctx.settings.get("TANDEM_SMTP_URL"))
     with Mailer(settings) as mail:
         mail.send(portals.link_message(link, link_url))

@@ -83,13 +83,14 @@ def request_link(
     *,
     remote_addr: str | None = None,
 ) -> bool:
-    """Queue a sign-in link for the active member with ``address``; whether one was queued.
+    """Queue a sign-in link for the active member with ``address``; whether it is one.
 
     Nothing is sent here: a job (:data:`SEND_SIGN_IN_LINK`) makes the link and mails it,
-    so a known address answers as fast as an unknown one. ``link_url`` is the link's
-    absolute URL with :data:`TOKEN_PLACEHOLDER` where the token goes. ``False`` when the
-    address is unknown, belongs to a deactivated member, or asked too often: the caller
-    shows the same page in every case.
+    and an unknown address queues the same job (which finds nobody), so a known address
+    answers as fast as an unknown one. ``link_url`` is the link's absolute URL with
+    :data:`TOKEN_PLACEHOLDER` where the token goes. ``False`` when the address is unknown,
+    belongs to a deactivated member, or asked too often: the caller shows the same page
+    in every case.
 
     Raises:
         SignInRefused: ``address`` is not an email address.
@@ -112,40 +113,37 @@ def request_link(
         portal.tenant_id,
         PersonRecord(source="email", external_id=address, email=address),
     )
-    if member is None or not member.active or not member.email:
-        audit.record(
-            session,
-            "portal.link_not_sent",
-            tenant_id=portal.tenant_id,
-            portal_id=portal.id,
-            detail={"address_hash": address_key[:16]},
-            remote_addr=remote_addr,
-        )
-        return False
-    # Ids only: the token is made by the job and never stored in the queue.
+    known = member is not None and member.active and bool(member.email)
+    # Known or not, the same work: one job queued (ids only: the token is made by the
+    # job, never stored in the queue; for an unknown address it finds nobody and ends)
+    # and one audit row, so the answer takes as long either way.
     jobs.defer(
         session,
         SEND_SIGN_IN_LINK,
         tenant_id=portal.tenant_id,
         portal_id=portal.id,
-        member_id=member.id,
+        member_id=member.id if known and member is not None else None,
         link_url=link_url,
     )
     audit.record(
         session,
-        "portal.link_sent",
+        "portal.link_sent" if known else "portal.link_not_sent",
         tenant_id=portal.tenant_id,
-        actor_member_id=member.id,
+        actor_member_id=member.id if known and member is not None else None,
         portal_id=portal.id,
+        detail={} if known else {"address_hash": address_key[:16]},
         remote_addr=remote_addr,
     )
-    return True
+    return known
 
 
 def issue_link(
-    session: Session, tenant_id: int, portal_id: int, member_id: int
+    session: Session, tenant_id: int, portal_id: int, member_id: int | None
 ) -> SignInLink | None:
-    """A new one-time link for the member (the job's half); ``None`` if they are gone."""
+    """A new one-time link for the member (the job's half); ``None`` for nobody (an
+    unknown address) or a member gone since."""
+    if member_id is None:
+        return None
     portal = session.get(Portal, portal_id)
     member = session.get(Member, member_id)
     if portal is None or portal.tenant_id != tenant_id or portal.kind != "email_link":

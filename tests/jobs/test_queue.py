@@ -8,7 +8,6 @@ database going away makes a worker wait and resume.
 from __future__ import annotations
 
 import itertools
-import logging
 import os
 import subprocess
 import sys
@@ -234,9 +233,7 @@ def test_a_worker_killed_mid_job_loses_nothing(app: Flask, flags: Path, backend:
 
 
 @postgres_only
-def test_a_worker_waits_for_the_database_and_resumes(
-    app: Flask, flags: Path, backend: str, caplog: pytest.LogCaptureFixture
-) -> None:
+def test_a_worker_waits_for_the_database_and_resumes(app: Flask, flags: Path, backend: str) -> None:
     url = make_url(app.config["TANDEM_DATABASE_URL"])
     proxy = TcpProxy(url.host or "127.0.0.1", url.port or 5432).start()
     through_proxy = Database(url.set(host="127.0.0.1", port=proxy.port))
@@ -244,7 +241,6 @@ def test_a_worker_waits_for_the_database_and_resumes(
         database=through_proxy, box=app.extensions["tandem.secrets"], settings=app.config
     )
     never = str(flags / "never")
-    caplog.set_level(logging.WARNING, logger="tandem.jobs")
     thread, stop = jobs.start_in_thread(
         runtime, concurrency=1, polling_interval=0.1, heartbeat=0.5, max_outage_wait=2
     )
@@ -252,8 +248,10 @@ def test_a_worker_waits_for_the_database_and_resumes(
         defer(app, FLAKY, key="before", fail_flag=never)
         wait_for(lambda: done(app) == ["before"], 30, "the first job")
         proxy.cut()
-        wait_for(lambda: "worker.database_unreachable" in caplog.text, 30, "the worker to notice")
-        time.sleep(1)
+        # Jobs fail or wait while it is away (each failure keeps its reason); the worker
+        # itself stays: Procrastinate's pool reconnects, and should the worker stop, it
+        # is started again after a pause (worker.database_unreachable in the log).
+        time.sleep(4)
         assert thread.is_alive()  # waiting, not exited
         defer(app, FLAKY, key="during", fail_flag=never)  # straight to the database
         proxy.restore()
