@@ -143,13 +143,20 @@ class Site:
 
     @contextmanager
     def worker(self) -> Iterator[None]:
-        quiet = {"stdout": subprocess.DEVNULL, "stderr": subprocess.DEVNULL}
-        process = subprocess.Popen([TANDEM, "worker"], env=self.env, **quiet)
-        try:
-            yield
-        finally:
-            process.terminate()
-            process.wait(30)
+        log = Path(self.env["TANDEM_INSTANCE_PATH"]) / "worker.log"
+        with log.open("w") as out:
+            process = subprocess.Popen([TANDEM, "worker"], env=self.env, stdout=out, stderr=out)
+            try:
+                yield
+            finally:
+                process.terminate()
+                try:
+                    process.wait(30)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(10)
+                if os.environ.get("TANDEM_BENCH_SHOW_WORKER_LOG"):
+                    print(log.read_text()[-3000:], file=sys.stderr)
 
 
 def register(site: Site, n_tenants: int, key: rsa.RSAPrivateKey, token_base: str) -> list[dict]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import signal
 import threading
 import time
 from typing import Any
@@ -99,7 +100,9 @@ async def _run_opened(
             concurrency=concurrency,
             wait=wait,
             additional_context={"tandem": runtime},
-            install_signal_handlers=threading.current_thread() is threading.main_thread(),
+            # Ours (run_worker) set ``stop``: Procrastinate's would stop the worker without
+            # telling us, and we would take that for an outage and start again.
+            install_signal_handlers=False,
             update_heartbeat_interval=heartbeat,
             stalled_worker_timeout=stalled_after,
             fetch_job_polling_interval=polling_interval,
@@ -129,6 +132,9 @@ def run_worker(
     A database outage is waited out, with growing pauses up to ``max_outage_wait``.
     """
     stop = stop or threading.Event()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(signum, lambda *_: stop.set())
     pause = 1.0
     while not stop.is_set():
         started = time.monotonic()
