@@ -285,17 +285,20 @@ class Client(threading.Thread):
         return took
 
     def checkin(self) -> float:
-        if not hasattr(self, "poster"):
+        for _ in range(5):  # a member of a running pair (some pairs have closed)
+            if hasattr(self, "poster"):
+                break
             http, _person = self._member_session()
-            page = http.get(f"{self.site.base}/checkins", timeout=30).text
-            match = re.search(r'action="/matches/(\d+)/checkins"', page)
+            page = http.get(f"{self.site.base}/checkins/", timeout=30).text
+            match = re.search(r'action="/checkins/matches/(\d+)/checkins"', page)
             csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
-            if not (match and csrf):
-                raise RuntimeError("no match to log a check-in for")
-            self.poster = (http, match.group(1), csrf.group(1))
+            if match and csrf:
+                self.poster = (http, match.group(1), csrf.group(1))
+        if not hasattr(self, "poster"):
+            raise RuntimeError("no running pair to log a check-in for")
         http, match_id, csrf = self.poster
         started = default_timer()
-        posted = http.post(f"{self.site.base}/matches/{match_id}/checkins", timeout=30,
+        posted = http.post(f"{self.site.base}/checkins/matches/{match_id}/checkins", timeout=30,
                            allow_redirects=False,
                            data={"csrf_token": csrf, "met_on": time.strftime("%Y-%m-%d"),
                                  "duration_minutes": "45", "format": "video",
