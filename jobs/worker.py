@@ -77,22 +77,13 @@ async def _run_once(
 ) -> None:
     connector = procrastinate.PsycopgConnector(conninfo=conninfo(runtime))
     with queue.replace_connector(connector) as app:
-        await _run_opened(app, runtime, stop, wait=wait, concurrency=concurrency,
-                          stalled_after=stalled_after, heartbeat=heartbeat,
-                          polling_interval=polling_interval)  # fmt: skip
+        await _work(app, runtime, stop, wait, concurrency, stalled_after, heartbeat,
+                    polling_interval)  # fmt: skip
 
 
-async def _run_opened(
-    app: procrastinate.App,
-    runtime: Runtime,
-    stop: threading.Event,
-    *,
-    wait: bool,
-    concurrency: int,
-    stalled_after: float,
-    heartbeat: float,
-    polling_interval: float,
-) -> None:
+async def _work(app: procrastinate.App, runtime: Runtime, stop: threading.Event,
+                *options: Any) -> None:  # fmt: skip
+    wait, concurrency, stalled_after, heartbeat, polling_interval = options
     async with app.open_async():
         await requeue_stalled(app, stalled_after)
         worker = Worker(
