@@ -9,9 +9,10 @@ from typing import Any
 from flask import Flask, abort, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+import jobs
 import records
 
-from . import auth, ids, ratelimits, security
+from . import auth, ids, observability, ratelimits, security
 from . import config as tandem_config
 from .errors import register_error_handlers
 
@@ -61,6 +62,14 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.url_map.converters["int"] = ids.IdConverter
 
     records.init_app(app)
+    runtime = jobs.Runtime(
+        database=records.get_database(app),
+        box=app.extensions["tandem.secrets"],
+        settings=app.config,
+        local_mode=app.config.get("TANDEM_JOBS_LOCAL", "inline"),
+    )
+    jobs.attach(runtime)
+    app.extensions["tandem.jobs"] = runtime
     register_error_handlers(app)
 
     @app.before_request
@@ -71,7 +80,9 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
             abort(503, "Tandem is not configured yet: TANDEM_BASE_URL is not set.")
 
     security.init_app(app)
+    observability.init_app(app)
 
+    _declare_jobs()
     from .views import core, demo_lms, lti
     from .views import portals as portal_views
     from .views import programmes as programme_views
@@ -92,3 +103,12 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(credential_views.bp)
     ratelimits.init_app(app)
     return app
+
+
+def _declare_jobs() -> None:
+    """Import every module that declares a job, so that any process can defer and run them."""
+    import connectors.scheduled  # noqa: F401  (syncs and their schedules)
+    import platforms.roster  # noqa: F401  (roster imports)
+    import programmes.scheduled  # noqa: F401  (daily reminders)
+
+    from . import sign_in_mail  # noqa: F401  (sign-in link mail)

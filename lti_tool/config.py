@@ -41,6 +41,9 @@ def config_from_env(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
         "TANDEM_BASE_URL": "TANDEM_BASE_URL",
         "TANDEM_ALLOW_INSECURE_URLS": "TANDEM_ALLOW_INSECURE_URLS",
         "TANDEM_PROXY_COUNT": "TANDEM_PROXY_COUNT",
+        "TANDEM_LOG_FORMAT": "TANDEM_LOG_FORMAT",
+        "TANDEM_METRICS_TOKEN": "TANDEM_METRICS_TOKEN",
+        "TANDEM_REMIND_HOUR": "TANDEM_REMIND_HOUR",
     }
     config: dict[str, Any] = {key: environ[var] for var, key in names.items() if environ.get(var)}
     # Dynamic registration without an invite: only when the operator says so.

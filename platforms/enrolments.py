@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from members import find_course
@@ -93,3 +93,41 @@ def enrol(
     )
     session.flush()
     return 1
+
+
+def enrol_many(
+    session: Session, tenant_id: int, course_id: int, rows: list[tuple[int, str, str]]
+) -> int:
+    """:func:`enrol` for many ``(member_id, role, status)`` at once (a roster page);
+    returns how many enrolments were new. Two statements whatever the page's size."""
+    if not rows:
+        return 0
+    member_ids = sorted({member_id for member_id, _, _ in rows})
+    existing = {
+        (e.member_id, e.role): e
+        for e in session.scalars(
+            select(Enrolment).where(
+                Enrolment.tenant_id == tenant_id,
+                Enrolment.course_id == course_id,
+                Enrolment.member_id.in_(member_ids),
+            )
+        )
+    }
+    new = {}
+    for member_id, role, status in rows:
+        enrolment = existing.get((member_id, role))
+        if enrolment is not None:
+            if enrolment.status != status:
+                enrolment.status = status
+        else:
+            new[(member_id, role)] = status
+    if new:
+        session.execute(
+            insert(Enrolment),
+            [
+                {"tenant_id": tenant_id, "member_id": member_id, "course_id": course_id,
+                 "role": role, "status": status, "source": SOURCE}
+                for (member_id, role), status in new.items()
+            ],
+        )  # fmt: skip
+    return len(new)

@@ -8,6 +8,9 @@ from sqlalchemy.orm import Session
 
 from records import Course, Member, Programme, Tenant
 
+from .claims import COORDINATOR
+from .roster import RosterProgress, roster_progress
+
 
 @dataclass(frozen=True)
 class Landing:
@@ -20,6 +23,8 @@ class Landing:
     platform_name: str
     course_title: str | None
     programme_name: str | None
+    # A coordinator's course roster being imported (a job): how far it is.
+    roster: RosterProgress | None = None
 
 
 def landing(
@@ -45,4 +50,7 @@ def landing(
         platform_name=tenant.name,
         course_title=course.title if course and course.tenant_id == tenant_id else None,
         programme_name=programme.name if programme and programme.tenant_id == tenant_id else None,
+        roster=roster_progress(session, tenant_id, course.id)
+        if role == COORDINATOR and course is not None and course.tenant_id == tenant_id
+        else None,
     )

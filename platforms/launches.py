@@ -18,18 +18,16 @@ from sqlalchemy.orm import Session
 from members import link_member
 from records import Programme, SecretBox
 
-from . import audit, nrps
+from . import audit
 from . import claims as c
 from .enrolments import enrol, ensure_course
-from .errors import ServiceError
 from .launch import ValidLaunch
-from .state import LAUNCH_DATA, ROSTER_SYNCED, add_value, get_value, put_value
+from .roster import queue_roster_import
+from .state import LAUNCH_DATA, add_value, get_value
 
 log = logging.getLogger(__name__)
 
 LAUNCH_DATA_LIFETIME = timedelta(hours=8)
-# A coordinator's launches re-import the roster at most this often.
-ROSTER_REFRESH = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -96,49 +94,15 @@ def _link_programme(
     return programme.id
 
 
-def _import_roster(
-    session: Session,
-    box: SecretBox,
-    launch: ValidLaunch,
-    course_id: int,
-    member_id: int,
-    product: str | None,
+def _queue_roster_import(
+    session: Session, launch: ValidLaunch, course_id: int, member_id: int, product: str | None
 ) -> None:
     service = launch.claims.get(c.NRPS)
     url = service.get("context_memberships_url") if isinstance(service, dict) else None
     if not isinstance(url, str):
         return
-    marker = f"{launch.tenant.id}:{course_id}"
-    if get_value(session, ROSTER_SYNCED, marker) is not None:
-        return
-    try:
-        result = nrps.import_roster(session, box, launch.tenant, course_id, url, product=product)
-    except ServiceError as exc:
-        # The coordinator still gets in; the roster is retried on their next launch.
-        log.warning("roster import failed for tenant %s: %s", launch.tenant.id, exc)
-        audit.record(
-            session,
-            "lti.nrps_failed",
-            tenant_id=launch.tenant.id,
-            actor_member_id=member_id,
-            detail={"error": str(exc)},
-        )
-        return
-    put_value(
-        session,
-        ROSTER_SYNCED,
-        marker,
-        {"seen": result.seen, "created": result.created},
-        ROSTER_REFRESH,
-    )
-    audit.record(
-        session,
-        "lti.nrps_imported",
-        tenant_id=launch.tenant.id,
-        actor_member_id=member_id,
-        subject=("course", str(course_id)),
-        detail={"seen": result.seen, "created": result.created, "enrolled": result.enrolled},
-    )
+    # A job: the coordinator's page answers at once and shows the import's progress.
+    queue_roster_import(session, launch.tenant.id, course_id, url, member_id, product)
 
 
 def complete_launch(
@@ -146,8 +110,8 @@ def complete_launch(
 ) -> LaunchOutcome:
     """Record what a valid launch tells: member, identities, course, enrolment, programme.
 
-    A coordinator's launch also imports the course roster through NRPS when the
-    platform offers it (at most every :data:`ROSTER_REFRESH`).
+    A coordinator's launch also queues the course roster's import through NRPS when
+    the platform offers it (at most every :data:`platforms.roster.ROSTER_REFRESH`).
     """
     tenant, claims = launch.tenant, launch.claims
     product = c.product_of(claims, tenant.settings.get("product"))
@@ -200,7 +164,7 @@ def complete_launch(
         remote_addr=remote_addr,
     )
     if role == c.COORDINATOR and course is not None:
-        _import_roster(session, box, launch, course.id, member.id, product)
+        _queue_roster_import(session, launch, course.id, member.id, product)
     return LaunchOutcome(
         tenant_id=tenant.id,
         member_id=member.id,

@@ -12,12 +12,14 @@ LAUNCH_DATA = "lti.launch"
 ACCESS_TOKEN = "lti.access_token"
 ROSTER_SYNCED = "lti.nrps_synced"
 REGISTRATION_INVITE = "lti.registration_invite"
+ROSTER_PROGRESS = "lti.nrps_progress"
 
 __all__ = [
     "ACCESS_TOKEN",
     "LAUNCH_DATA",
     "LOGIN_STATE",
     "REGISTRATION_INVITE",
+    "ROSTER_PROGRESS",
     "ROSTER_SYNCED",
     "add_value",
     "get_value",

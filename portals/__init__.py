@@ -8,9 +8,12 @@ LMS launch gives. Services take a session and never commit: the view or command 
 
 from .email_links import (
     LINK_LIFETIME,
+    SEND_SIGN_IN_LINK,
+    TOKEN_PLACEHOLDER,
     LinkPreview,
     SignInLink,
     consume_link,
+    issue_link,
     link_message,
     normalise_address,
     preview_link,
@@ -35,7 +38,9 @@ from .sign_in import SignInStart, finish_sign_in, sign_out_url, start_sign_in
 
 __all__ = [
     "LINK_LIFETIME",
+    "SEND_SIGN_IN_LINK",
     "TOKEN_AUTH_METHODS",
+    "TOKEN_PLACEHOLDER",
     "ClientRejected",
     "CodeRefused",
     "LinkPreview",
@@ -55,6 +60,7 @@ __all__ = [
     "discover",
     "finish_sign_in",
     "get_portal",
+    "issue_link",
     "link_message",
     "list_portals",
     "normalise_address",

@@ -24,6 +24,7 @@ from email.message import EmailMessage
 
 from sqlalchemy.orm import Session
 
+import jobs
 from members import PersonRecord, find_member
 from platforms import MEMBER
 from records import Member, Portal, Tenant
@@ -94,19 +95,28 @@ class LinkPreview:
     same_browser: bool
 
 
+SEND_SIGN_IN_LINK = "portals.send_sign_in_link"
+TOKEN_PLACEHOLDER = "__TOKEN__"
+
+
 def request_link(
     session: Session,
     portal: Portal,
     address: str,
+    link_url: str,
     *,
     browser: str | None = None,
     remote_addr: str | None = None,
-) -> SignInLink | None:
-    """A new sign-in link for the active member with ``address``, or ``None``.
+) -> bool:
+    """Queue a sign-in link for the active member with ``address``; whether it is one.
 
-    ``None`` when the address is unknown, belongs to a deactivated member, or asked too
-    often: the caller shows the same page in every case. ``browser`` is the asking
-    browser's random binding value (only its hash is kept with the link).
+    Nothing is sent here: a job (:data:`SEND_SIGN_IN_LINK`) makes the link and mails it,
+    and an unknown address queues the same job (which finds nobody), so a known address
+    answers as fast as an unknown one. ``link_url`` is the link's absolute URL with
+    :data:`TOKEN_PLACEHOLDER` where the token goes. ``False`` when the address is unknown,
+    belongs to a deactivated member, or asked too often: the caller shows the same page
+    in every case. ``browser`` is the asking browser's random binding value: the job
+    gets only its hash, which the link keeps.
 
     Raises:
         SignInRefused: ``address`` is not an email address.
@@ -123,21 +133,54 @@ def request_link(
             detail={"address_hash": address_key[:16]},
             remote_addr=remote_addr,
         )
-        return None
+        return False
     member = find_member(
         session,
         portal.tenant_id,
         PersonRecord(source="email", external_id=address, email=address),
     )
-    if member is None or not member.active or not member.email:
-        audit.record(
-            session,
-            "portal.link_not_sent",
-            tenant_id=portal.tenant_id,
-            portal_id=portal.id,
-            detail={"address_hash": address_key[:16]},
-            remote_addr=remote_addr,
-        )
+    known = member is not None and member.active and bool(member.email)
+    # Known or not, the same work: one job queued (ids only: the token is made by the
+    # job, never stored in the queue; for an unknown address it finds nobody and ends)
+    # and one audit row, so the answer takes as long either way.
+    jobs.defer(
+        session,
+        SEND_SIGN_IN_LINK,
+        tenant_id=portal.tenant_id,
+        portal_id=portal.id,
+        member_id=member.id if known and member is not None else None,
+        link_url=link_url,
+        browser_digest=_digest(browser) if browser else None,
+    )
+    audit.record(
+        session,
+        "portal.link_sent" if known else "portal.link_not_sent",
+        tenant_id=portal.tenant_id,
+        actor_member_id=member.id if known and member is not None else None,
+        portal_id=portal.id,
+        detail={} if known else {"address_hash": address_key[:16]},
+        remote_addr=remote_addr,
+    )
+    return known
+
+
+def issue_link(
+    session: Session,
+    tenant_id: int,
+    portal_id: int,
+    member_id: int | None,
+    browser_digest: str | None = None,
+) -> SignInLink | None:
+    """A new one-time link for the member (the job's half); ``None`` for nobody (an
+    unknown address) or a member gone since. ``browser_digest``: the hash of the asking
+    browser's binding value, kept with the link."""
+    if member_id is None:
+        return None
+    portal = session.get(Portal, portal_id)
+    member = session.get(Member, member_id)
+    if portal is None or portal.tenant_id != tenant_id or portal.kind != "email_link":
+        return None
+    if member is None or member.tenant_id != tenant_id or not member.active or not member.email:
         return None
     token = secrets.token_urlsafe(32)
     add_value(
@@ -146,27 +189,20 @@ def request_link(
         _digest(token),
         {
             "portal_id": portal.id,
-            "tenant_id": portal.tenant_id,
+            "tenant_id": tenant_id,
             "member_id": member.id,
-            "browser": _digest(browser) if browser else None,
+            "browser": browser_digest,
         },
         LINK_LIFETIME,
     )
-    audit.record(
-        session,
-        "portal.link_sent",
-        tenant_id=portal.tenant_id,
-        actor_member_id=member.id,
-        portal_id=portal.id,
-        remote_addr=remote_addr,
-    )
-    tenant = session.get(Tenant, portal.tenant_id)
+    tenant = session.get(Tenant, tenant_id)
     association = tenant.name if tenant is not None else "your association"
     return SignInLink(token=token, to=member.email, name=member.name, association=association)
 
 
-def link_message(link: SignInLink, url: str) -> EmailMessage:
-    """The email carrying a sign-in link."""
+def link_message(link: SignInLink, link_url: str) -> EmailMessage:
+    """The email carrying a sign-in link (``link_url`` as :func:`request_link` took it)."""
+    url = link_url.replace(TOKEN_PLACEHOLDER, link.token)
     association = link.association
     minutes = int(LINK_LIFETIME.total_seconds() // 60)
     message = EmailMessage()

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import logging
 import re
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from .relationships import AuditEvent
+
+log = logging.getLogger("tandem.audit")
+_CODE = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def _code(value: Any) -> str | None:
+    """A reason that is a short code (``bad_signature``), else nothing: free text stays out."""
+    return value if isinstance(value, str) and _CODE.fullmatch(value) else None
+
 
 # Audit rows are read by coordinators and operators: a pair's private notes and free
 # text never go in one.
@@ -95,4 +105,18 @@ def record_event(
         remote_addr=_clip(remote_addr),
     )
     session.add(event)
+    # Refusals that leave an audit row reach the logs too: the action and the reason's
+    # code only (the rest may be private or attacker-chosen).
+    log.info(
+        "audit %s",
+        action,
+        extra={
+            "tandem_fields": {
+                "event": "audit",
+                "action": action,
+                "tenant_id": tenant_id,
+                "reason": _code(detail.get("reason")),
+            }
+        },
+    )
     return event

@@ -23,6 +23,10 @@ class MigrationError(RecordsError):
     """A migration would have left the database inconsistent; it was rolled back."""
 
 
+# The job queue's tables (records/migrations/versions/0014_job_queue.py).
+QUEUE_TABLE_PREFIX = "procrastinate_"
+
+
 def alembic_config(engine: Engine | None = None) -> Config:
     """An Alembic configuration pointing at Tandem's migrations."""
     config = Config()
@@ -89,8 +93,16 @@ def head_revision() -> str:
     return head
 
 
+def is_ours(name: str | None, type_: str, _parent_names: Any = None) -> bool:
+    """Whether autogenerate compares this object: not the job queue's (Procrastinate's
+    tables come from its own schema file, revision 0014, not from our models)."""
+    return not (type_ == "table" and (name or "").startswith(QUEUE_TABLE_PREFIX))
+
+
 def schema_differences(engine: Engine) -> list[Any]:
     """What autogenerate finds between the models and the database (empty when in step)."""
     with engine.connect() as connection:
-        context = MigrationContext.configure(connection, opts={"compare_type": True})
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_name": is_ours}
+        )
         return compare_metadata(context, Base.metadata)

@@ -8,6 +8,7 @@ from . import (
     matching,  # noqa: F401  (registers `tandem match`)
     platforms,  # noqa: F401  (registers `tandem platform`, `tandem keys rotate`)
     portals,  # noqa: F401  (registers `tandem portal`)
+    queue,  # noqa: F401  (registers `tandem worker`, `tandem jobs`)
     tenants,  # noqa: F401  (registers `tandem tenant`)
 )
 from .base import main

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from connectors import (
     sync,
 )
 from connectors.configs import add_config, get_config, list_configs, resolve_tenant
+from connectors.scheduled import queue_sync, running_since, set_schedule
 from records import DecryptionError, SecretBox
 
 from . import members  # noqa: F401  (registers `tandem member`)
@@ -185,13 +187,32 @@ class _Progress:
 @click.option("--dry-run", is_flag=True, help="Count only; write nothing but the run record.")
 @click.option("--strict", is_flag=True, help="Stop at the first invalid row.")
 @click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10_000))
+@click.option("--queue", "queued", is_flag=True, help="Queue it for `tandem worker` instead.")
 @TENANT_OPTION
 def sync_command(
-    name: str, full: bool, dry_run: bool, strict: bool, batch_size: int, tenant_slug: str | None
+    name: str,
+    full: bool,
+    dry_run: bool,
+    strict: bool,
+    batch_size: int,
+    tenant_slug: str | None,
+    queued: bool,
 ) -> None:
-    """Sync a connector: members, courses, enrolments, learning records."""
+    """Sync a connector: members, courses, enrolments, learning records.
+
+    One sync of a connector at a time: a sync already queued or running (on any host)
+    is reported, not doubled.
+    """
     app = build_app()
+    if queued:
+        _queue_sync(app, tenant_slug, name, full=full)
+        return
     tenant, config, source = _load(app, tenant_slug, name)
+    with app_transaction(app) as session:
+        since = running_since(session, tenant.id, config.id)
+    if since is not None:
+        source.close()
+        fail(f"sync {name} is already running since {since:%H:%M} (UTC)")
     progress = _Progress()
     try:
         result = sync(
@@ -220,3 +241,55 @@ def sync_command(
         click.echo(f"  failed {error['source_id']}: {error['reason']}", err=True)
     if len(result.errors) > 20:
         click.echo(f"  ... and {result.failed - 20} more (see the sync run record)", err=True)
+
+
+def _queue_sync(app: Any, tenant_slug: str | None, name: str, *, full: bool) -> None:
+    try:
+        with app_transaction(app) as session:
+            tenant = resolve_tenant(session, tenant_slug)
+            config = get_config(session, tenant.id, name)
+            assert config is not None
+            since = queue_sync(session, tenant.id, config.id, full=full)
+    except ConnectorError as exc:
+        fail(str(exc))
+    if since is not None:
+        fail(f"sync {name} is already running since {since:%H:%M} (UTC)")
+    click.echo(f"sync {name} queued; `tandem worker` runs it (`tandem jobs list` shows it)")
+
+
+_UNITS = {"m": 60, "h": 3600, "d": 86400}
+
+
+def _interval(value: str) -> int | None:
+    value = value.strip().lower()
+    if value == "off":
+        return None
+    number, unit = value[:-1], value[-1:]
+    if unit not in _UNITS or not number.isdigit() or int(number) == 0:
+        raise click.BadParameter(f"{value!r}: use a number and m, h or d (e.g. 6h), or off")
+    return int(number) * _UNITS[unit]
+
+
+@connector.command("schedule")
+@click.argument("name")
+@click.option("--every", required=True, help="How often: 30m, 6h, 1d; or off.")
+@TENANT_OPTION
+def connector_schedule(name: str, every: str, tenant_slug: str | None) -> None:
+    """Sync NAME on a schedule kept in Tandem (a running `tandem worker` queues it).
+
+    Cron calling `tandem sync NAME` remains an alternative.
+    """
+    seconds = _interval(every)
+    app = build_app()
+    try:
+        with app_transaction(app) as session:
+            tenant = resolve_tenant(session, tenant_slug)
+            config = get_config(session, tenant.id, name)
+            assert config is not None
+            set_schedule(config, timedelta(seconds=seconds) if seconds else None)
+    except ConnectorError as exc:
+        fail(str(exc), 2)
+    if seconds is None:
+        click.echo(f"{name}: no scheduled syncs")
+    else:
+        click.echo(f"{name}: synced every {every.strip().lower()} by `tandem worker`")

@@ -147,6 +147,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
             "TANDEM_BASE_URL": f"http://{host}:{port}",
             # The demo runs on plain http at a loopback address: development only.
             "TANDEM_ALLOW_INSECURE_URLS": True,
+            "TANDEM_JOBS_LOCAL": "thread",
         }
     )
     with app_transaction(app) as session:
@@ -172,13 +173,19 @@ def demo(host: str, port: int, no_serve: bool) -> None:
 @click.option("--bind", default="127.0.0.1:8000", show_default=True, help="Address to listen on.")
 @click.option("--workers", default=4, show_default=True, type=click.IntRange(1, 64))
 @click.option("--timeout", default=60, show_default=True, type=int, help="Worker timeout (s).")
-def serve(bind: str, workers: int, timeout: int) -> None:
+@click.option("--with-worker", is_flag=True, help="Also run queued jobs in each web worker.")
+def serve(bind: str, workers: int, timeout: int, with_worker: bool) -> None:
     """Serve Tandem for real under gunicorn. Needs TANDEM_BASE_URL (https),
     TANDEM_SECRET_KEY and TANDEM_ENCRYPTION_KEY, and a database brought up to date with
-    `tandem db upgrade`."""
+    `tandem db upgrade`.
+
+    On SQLite, jobs (roster imports, mail) run in a background thread of each web
+    worker; on PostgreSQL, `tandem worker` runs them, or `--with-worker` here.
+    """
     from ..server import TandemServer
 
-    app = build_app()
+    # SQLite has no queue: jobs run on a thread, so requests answer at once.
+    app = build_app({"TANDEM_JOBS_LOCAL": "thread"})
     try:
         tandem_config.require_base_url(app.config)
     except ConfigurationError as exc:
@@ -196,4 +203,4 @@ def serve(bind: str, workers: int, timeout: int) -> None:
         )
     database.engine.dispose()
     options = {"bind": bind, "workers": workers, "timeout": timeout, "preload_app": True}
-    TandemServer(app, options).run()
+    TandemServer(app, options, with_worker=with_worker).run()

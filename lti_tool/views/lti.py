@@ -29,7 +29,7 @@ import records
 from platforms import LaunchError, LoginError, PlatformError
 from platforms.audit import record as audit
 
-from .. import auth, security
+from .. import auth, observability, security
 from ..ids import parse_id
 from ..urls import cookie_flags, external_url
 from .programmes import current_actor, form_date
@@ -49,6 +49,8 @@ def _refuse(exc: PlatformError, action: str) -> NoReturn:
     session = records.get_session()
     session.rollback()
     tenant_id = getattr(exc, "tenant_id", None)
+    if action == "lti.launch_refused":
+        observability.count_launch(getattr(exc, "reason", type(exc).__name__))
     detail = {"reason": getattr(exc, "reason", type(exc).__name__), "message": str(exc)}
     if isinstance(exc, LoginError):
         detail["issuer"] = exc.issuer
@@ -136,6 +138,8 @@ def launch() -> ResponseReturnValue:
     except LaunchError as exc:
         _refuse(exc, "lti.launch_refused")
     origins = platforms.tenant_origins(valid.tenant)
+    session.commit()
+    observability.count_launch(None)
     auth.sign_in(outcome, origins)
     session.commit()
     security.allow_framing_by(origins)

@@ -18,8 +18,6 @@ from werkzeug.wrappers import Response
 
 import portals
 import records
-from checkins.errors import ReminderError
-from checkins.mailer import Mailer, SmtpSettings
 from platforms import COORDINATOR
 from portals import PortalError, PortalOutcome
 from portals.audit import record as audit
@@ -205,26 +203,20 @@ def email_send(name: str) -> ResponseReturnValue:
     session = records.get_session()
     # Every asker gets the cookie, known address or not: the answer tells nothing.
     browser = _cookie_value(LINK_BROWSER_COOKIE) or secrets.token_urlsafe(24)
+    link_url = external_url("portals.email_link", name=name, token=portals.TOKEN_PLACEHOLDER)
     try:
-        link = portals.request_link(
+        # The mail goes from a job: a known address answers as fast as an unknown one.
+        portals.request_link(
             session,
             portal,
             request.form.get("email", ""),
+            link_url,
             browser=browser,
             remote_addr=request.remote_addr,
         )
     except PortalError as exc:
         _refuse(exc, name)
     session.commit()
-    if link is not None:
-        url = external_url("portals.email_link", name=name, token=link.token)
-        message = portals.link_message(link, url)
-        try:
-            with Mailer(SmtpSettings.from_url(current_app.config.get("TANDEM_SMTP_URL"))) as mail:
-                mail.send(message)
-        except (ReminderError, OSError) as exc:
-            # Saying so would tell that the address is known: log it for the operator.
-            log.error("sign-in link for portal %s not sent: %s", name, exc)
     response = current_app.make_response(
         render_template("portals/email_form.html", portal=portal, sent=True)
     )

@@ -9,6 +9,7 @@ from alembic import context
 from records import Base
 from records.base import UTCDateTime
 from records.db import make_engine
+from records.migrate import is_ours
 
 config = context.config
 target_metadata = Base.metadata
@@ -30,6 +31,8 @@ def _run(connection) -> None:  # type: ignore[no-untyped-def]
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        # The job queue's tables are Procrastinate's, created from its schema file.
+        include_name=is_ours,
     )
     with context.begin_transaction():
         context.run_migrations()

@@ -12,6 +12,7 @@ from sqlalchemy import select
 import records
 from platforms import next_page_url, post_progress
 from records import Enrolment, Identity, Member, Programme
+from tests.support.jobs import run_jobs
 from tests.support.lti_platform import INSTRUCTOR, LEARNER, LTI, Person
 
 GRACE = Person("teacher-1", "Grace", "Hopper", "grace@example.edu", roles=[INSTRUCTOR])
@@ -174,6 +175,7 @@ def test_coordinator_launch_imports_the_roster_through_every_page(
         Person("user-4", "Di", "Eze", "DI@example.edu", sourcedid="M-004"),
     ]
     platform.launch(client, GRACE, nrps=True)
+    run_jobs(app)
     with app.app_context(), records.get_database(app).transaction() as session:
         members = session.scalars(select(Member)).all()
         assert len(members) == 5
@@ -189,6 +191,7 @@ def test_coordinator_launch_imports_the_roster_through_every_page(
 
         session.execute(delete(ExpiringValue).where(ExpiringValue.namespace == "lti.nrps_synced"))
     platform.launch(client, GRACE, nrps=True)
+    run_jobs(app)
     with app.app_context(), records.get_database(app).transaction() as session:
         assert len(session.scalars(select(Member)).all()) == 5
         assert len(session.scalars(select(Enrolment)).all()) == 5
@@ -197,6 +200,7 @@ def test_coordinator_launch_imports_the_roster_through_every_page(
 def test_a_roster_member_who_launches_later_is_the_same_member(app, client, platform) -> None:
     platform.roster = [GRACE, ADA]
     platform.launch(client, GRACE, nrps=True)
+    run_jobs(app)
     platform.launch(client, ADA)
     with app.app_context(), records.get_database(app).transaction() as session:
         assert len(session.scalars(select(Member)).all()) == 2
@@ -207,6 +211,7 @@ def test_roster_failure_does_not_block_the_coordinator(app, client, platform) ->
     platform.roster = [GRACE, ADA]
     response = platform.launch(client, GRACE, nrps=True)
     assert urlsplit(response.headers["Location"]).path == "/coordinator"
+    run_jobs(app)
     from .conftest import audit_actions
 
     assert "lti.nrps_failed" in [action for action, _ in audit_actions(app)]

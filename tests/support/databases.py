@@ -13,7 +13,7 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from sqlalchemy import Engine, func, select, text
+from sqlalchemy import Engine, func, inspect, select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
@@ -95,7 +95,13 @@ class MigratedDatabases:
         return self._postgres_url
 
     def empty_postgres(self, engine: Engine) -> None:
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+        names = [t.name for t in Base.metadata.sorted_tables]
+        # The job queue's tables (PostgreSQL only) are emptied too: no test sees
+        # another's jobs.
+        names += [
+            name for name in inspect(engine).get_table_names() if name.startswith("procrastinate_")
+        ]
+        tables = ", ".join(f'"{name}"' for name in names)
         with engine.begin() as connection:
             connection.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
