@@ -66,14 +66,13 @@ from .ics import meeting_invite
 from .milestones import (
     MILESTONE_TITLES,
     MilestoneView,
-    award_due_milestones,
     award_milestones,
     member_milestones,
     milestone_counts,
 )
 from .pairs import PairSide, get_programme, pair_side
 from .pairstats import recount_pairs
-from .progress import MAX_SCORE, ProgressPoster, progress_score
+from .progress import MAX_SCORE, ProgressPoster, award_due_milestones, progress_score
 from .retention import apply_retention
 from .settings import DEFAULT_THEMES, prompt_for, settings_of
 from .surveys import (

@@ -13,6 +13,7 @@ from .agreements import end_learning_history_consent
 from .errors import InvalidInput
 from .milestones import award_milestones
 from .pairs import get_match, pair_side, require_running
+from .progress import ProgressPoster, post_pair_milestone
 
 OUTCOMES = ("completed", "early")
 MAX_REASON = 1000
@@ -36,11 +37,14 @@ def close_pair(
     *,
     coordinator: bool = False,
     now: datetime | None = None,
+    poster: ProgressPoster | None = None,
 ) -> Match:
     """Close a running pair, by one of the pair or (``coordinator=True``) the coordinator.
 
     ``end_reason`` records the outcome: ``completed``, or ``early: <reason>``. Both then
-    see the end evaluation.
+    see the end evaluation. A completed pair's "programme completed" milestone goes to the
+    gradebook through ``poster`` (the web layer's AGS service) when the programme has a
+    line item.
 
     Raises:
         InvalidInput: an unknown outcome, or an early end without a reason.
@@ -64,7 +68,8 @@ def close_pair(
     match.end_reason = "completed" if outcome == "completed" else f"early: {reason}"
     end_learning_history_consent(session, tenant_id, match.id)
     session.flush()
-    award_milestones(session, tenant_id, match, now=match.ended_at)
+    reached = award_milestones(session, tenant_id, match, now=match.ended_at)
+    post_pair_milestone(session, tenant_id, match, poster, "completed", reached)
     audit.record(
         session, tenant_id, "match.closed",
         actor_member_id=member_id, subject_type="Match", subject_id=match.id,

@@ -4,7 +4,8 @@ Agreement signed, first check-in, three check-ins, six months together, programm
 completed, and 10, 25 and 50 mentoring hours. :func:`award_milestones` reads the pair's
 running figures (kept on the ``Match`` row) and records what is new; the services that
 sign agreements, log check-ins and close pairs call it in their transaction, and
-``tandem remind`` calls :func:`award_due_milestones` for the ones that time brings.
+``tandem remind`` calls :func:`checkins.progress.award_due_milestones` for the ones that
+time brings (and posts them to the gradebook).
 The unique key ``(tenant, match, member, kind)`` keeps each one single, whatever races.
 """
 
@@ -109,20 +110,6 @@ def award_milestones(
     # No audit row: a milestone is a fact the pair's figures show, not someone's action,
     # and the row itself says when.
     return new
-
-
-def award_due_milestones(session: Session, now: datetime | None = None) -> int:
-    """Record the milestones time brings (six months together) in every tenant.
-
-    For ``tandem remind`` (cron); returns how many were recorded.
-    """
-    now = now or utcnow()
-    pairs = session.scalars(
-        select(Match)
-        .where(Match.status.in_(("accepted", "active")), Match.started_at <= now - SIX_MONTHS)
-        .order_by(Match.id)
-    ).all()
-    return sum(len(award_milestones(session, m.tenant_id, m, now=now)) for m in pairs)
 
 
 @dataclass(frozen=True)

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, Protocol
 
 from sqlalchemy import func, select
@@ -21,9 +22,10 @@ from records import (
     Participant,
     Programme,
     SurveyResponse,
+    utcnow,
 )
 
-from .milestones import MILESTONE_TITLES
+from .milestones import MILESTONE_TITLES, SIX_MONTHS, award_milestones
 
 log = logging.getLogger(__name__)
 
@@ -128,3 +130,47 @@ def post_milestone(
                 type(exc).__name__,
             )
     return posted
+
+
+def post_pair_milestone(
+    session: Session,
+    tenant_id: int,
+    match: Match,
+    poster: ProgressPoster | None,
+    milestone: str,
+    reached: Sequence[Milestone],
+) -> int:
+    """:func:`post_milestone` for both members of the pair, when the step reached any."""
+    if poster is None or not reached:
+        return 0
+    participants = [
+        p
+        for p in (
+            session.get(Participant, match.mentor_participant_id),
+            session.get(Participant, match.mentee_participant_id),
+        )
+        if p is not None
+    ]
+    return post_milestone(session, tenant_id, match, participants, poster, milestone, reached)
+
+
+def award_due_milestones(
+    session: Session, now: datetime | None = None, *, poster: ProgressPoster | None = None
+) -> int:
+    """Record the milestones time brings (six months together) in every tenant, and post
+    them to the programme's gradebook column when ``poster`` is given.
+
+    For ``tandem remind`` and the daily job; returns how many were recorded.
+    """
+    now = now or utcnow()
+    pairs = session.scalars(
+        select(Match)
+        .where(Match.status.in_(("accepted", "active")), Match.started_at <= now - SIX_MONTHS)
+        .order_by(Match.id)
+    ).all()
+    recorded = 0
+    for match in pairs:
+        reached = award_milestones(session, match.tenant_id, match, now=now)
+        post_pair_milestone(session, match.tenant_id, match, poster, "six_months", reached)
+        recorded += len(reached)
+    return recorded

@@ -3,10 +3,12 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, date, datetime, timedelta
 
 import click
 
+import platforms
 import records
 from checkins import ReminderError, award_due_milestones, raise_alerts_everywhere
 from checkins.mailer import Mailer, SmtpSettings
@@ -82,7 +84,11 @@ def remind(dry_run: bool, today: object) -> None:
         n_lapsed = lapse_overdue_requests(session)
         n_alerts = raise_alerts_everywhere(session, day)
         # Six months together is a milestone that time, not a form, brings.
-        n_milestones = award_due_milestones(session)
+        # Posted to the gradebook too, where the programme has a column (AGS).
+        box = app.extensions["tandem.secrets"]
+        n_milestones = award_due_milestones(
+            session, poster=functools.partial(platforms.post_progress, box=box)
+        )
     with app_transaction(app) as session:
         purged = records.purge_expired(session, now=datetime.now(UTC))
     database = records.get_database(app)

@@ -250,7 +250,7 @@ def close(match_id: int) -> ResponseReturnValue:
     me = _me()
     checkins.close_pair(
         records.get_session(), me.tenant_id, match_id, me.member_id,
-        request.form.get("outcome", ""), request.form.get("reason", ""),
+        request.form.get("outcome", ""), request.form.get("reason", ""), poster=_poster(),
     )  # fmt: skip
     return _back(match_id, "The pair is closed. Please answer the end evaluation.")
 

@@ -5,9 +5,17 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 import records
-from checkins import AgreementDraft, CheckinDraft, log_checkin, save_agreement, sign_agreement
+from checkins import (
+    AgreementDraft,
+    CheckinDraft,
+    award_due_milestones,
+    close_pair,
+    log_checkin,
+    save_agreement,
+    sign_agreement,
+)
 from platforms import post_progress
-from records import Match, Participant, Programme
+from records import Match, Participant, Programme, utcnow
 from tests.support.lti_platform import LEARNER, Person
 
 from .test_advantage import ADA, GRACE, _member_id, _placed_programme
@@ -15,7 +23,8 @@ from .test_advantage import ADA, GRACE, _member_id, _placed_programme
 BO = Person("user-2", "Bo", "Chen", "bo@example.edu", roles=[LEARNER])
 
 
-def test_milestones_are_posted_to_the_line_item_by_name(app, client, platform) -> None:
+def _pair_in_a_graded_programme(app, client, platform):  # type: ignore[no-untyped-def]
+    """A placed programme with a line item, Ada mentoring Bo; returns ids and a poster."""
     programme_id = _placed_programme(app, platform)
     # Only a coordinator's launch records the programme's line item (issue 12).
     for person in (GRACE, ADA, BO):
@@ -48,6 +57,12 @@ def test_milestones_are_posted_to_the_line_item_by_name(app, client, platform) -
         session.add(match)
         session.flush()
         match_id = match.id
+    return programme_id, match_id, ada, bo, poster
+
+
+def test_milestones_are_posted_to_the_line_item_by_name(app, client, platform) -> None:
+    _, match_id, ada, bo, poster = _pair_in_a_graded_programme(app, client, platform)
+    with app.app_context(), records.get_database(app).transaction() as session:
         save_agreement(
             session,
             platform.tenant_id,
@@ -83,3 +98,36 @@ def test_milestones_are_posted_to_the_line_item_by_name(app, client, platform) -
         ("Tandem milestone: First check-in", "user-2", 2),
     ]
     assert all(s["scoreMaximum"] == 5 for s in platform.scores)
+
+
+def _named_scores(platform) -> list[tuple[str, str]]:  # type: ignore[no-untyped-def]
+    # Named milestone posts only (the placement's first post carries no comment).
+    return sorted(
+        (s["comment"], s["userId"])
+        for s in platform.scores
+        if str(s.get("comment", "")).startswith("Tandem milestone")
+    )
+
+
+def test_a_completed_pair_posts_programme_completed(app, client, platform) -> None:
+    _, match_id, _ada, bo, poster = _pair_in_a_graded_programme(app, client, platform)
+    with app.app_context(), records.get_database(app).transaction() as session:
+        close_pair(session, platform.tenant_id, match_id, bo, "completed", poster=poster)
+    assert _named_scores(platform) == [
+        ("Tandem milestone: Programme completed", "user-1"),
+        ("Tandem milestone: Programme completed", "user-2"),
+    ]
+
+
+def test_six_months_together_is_posted_by_the_reminders_run(app, client, platform) -> None:
+    _, match_id, _ada, _bo, poster = _pair_in_a_graded_programme(app, client, platform)
+    now = utcnow()
+    with app.app_context(), records.get_database(app).transaction() as session:
+        session.get(Match, match_id).started_at = now - timedelta(days=183)
+        session.flush()
+        assert award_due_milestones(session, now, poster=poster) == 2
+        assert award_due_milestones(session, now, poster=poster) == 0  # once only
+    assert _named_scores(platform) == [
+        ("Tandem milestone: Six months of mentoring", "user-1"),
+        ("Tandem milestone: Six months of mentoring", "user-2"),
+    ]
