@@ -163,7 +163,8 @@ def issue_credential(
         milestone_id=milestone.id,
         member_id=member_id,
         show_name=show_name,
-        token=sign(claims),
+        token=(token := sign(claims)),
+        kid=jwt.get_unverified_header(token).get("kid"),
         issued_at=now,
     )
     try:

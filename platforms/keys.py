@@ -16,7 +16,7 @@ from jwt.algorithms import RSAAlgorithm
 from sqlalchemy import or_, select, update
 from sqlalchemy.orm import Session
 
-from records import SecretBox, ToolKey, utcnow
+from records import Credential, SecretBox, ToolKey, utcnow
 
 # Platforms cache the tool's key set; a retired key stays published this long so that
 # messages signed just before a rotation still verify.
@@ -97,15 +97,20 @@ def signing_key(session: Session, box: SecretBox) -> SigningKey:
 
 
 def public_key_set(session: Session, box: SecretBox) -> dict[str, Any]:
-    """The JWKS to publish: the active key and keys retired in the last seven days."""
+    """The JWKS to publish: the active key, keys retired in the last seven days, and
+    retired keys that signed a credential not revoked (it must stay verifiable)."""
     active_key(session, box)
     cutoff = utcnow() - RETIRED_KEY_GRACE
+    still_signing = select(Credential.kid).where(
+        Credential.kid.is_not(None), Credential.revoked_at.is_(None)
+    )
     keys = session.scalars(
         select(ToolKey)
         .where(
             or_(
                 ToolKey.state == "active",
                 (ToolKey.state == "retired") & (ToolKey.retired_at > cutoff),
+                (ToolKey.state == "retired") & ToolKey.kid.in_(still_signing),
             )
         )
         .order_by(ToolKey.id.desc())

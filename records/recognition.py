@@ -101,6 +101,9 @@ class Credential(TenantOwned, Base):
     member_id: Mapped[int] = mapped_column(index=True)
     show_name: Mapped[bool] = mapped_column(default=False)
     token: Mapped[str] = mapped_column(Text)
+    # The signing key's id: /lti/jwks keeps publishing a retired key while an unrevoked
+    # credential it signed exists, so the credential stays verifiable after a rotation.
+    kid: Mapped[str | None] = mapped_column(String(64), index=True)
     issued_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None]
     revoked_reason: Mapped[str | None] = mapped_column(Text)

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import json
 import re
+from datetime import timedelta
 
 import jwt
 import pytest
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives.asymmetric import rsa
 from flask import Flask
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from checkins import (
@@ -26,8 +27,8 @@ from checkins import (
     verify_public,
     verify_token,
 )
-from platforms import public_key_set, sign_claims
-from records import AuditEvent, Credential, Milestone, SecretBox
+from platforms import public_key_set, rotate_key, sign_claims
+from records import AuditEvent, Credential, Milestone, SecretBox, ToolKey, utcnow
 from tests.support.checkins_factory import NOW, TODAY, World, make_world
 from tests.support.checkins_web import session_cookie
 
@@ -224,3 +225,24 @@ def test_the_pages(app: Flask, session: Session) -> None:
     client.set_cookie(name, value)
     assert client.post(url, data={"csrf_token": "test-csrf", "reason": "x"}).status_code == 403
     assert client.get(f"/credentials/{public_id}/download").status_code == 404
+
+
+def test_a_credential_stays_verifiable_after_its_key_is_rotated_out(
+    session: Session, world: World, box: SecretBox
+) -> None:
+    """/lti/jwks drops a retired key after seven days, unless an unrevoked credential it
+    signed still needs it; then it stays until that credential is revoked."""
+    credential = _issue(session, world, box, _milestone(session, world))
+    kid = jwt.get_unverified_header(credential.token)["kid"]
+    assert credential.kid == kid
+    rotate_key(session, box)
+    session.execute(
+        update(ToolKey).where(ToolKey.kid == kid).values(retired_at=utcnow() - timedelta(days=30))
+    )
+    keys = public_key_set(session, box)
+    assert kid in {k["kid"] for k in keys["keys"]}
+    assert verify_public(session, credential.public_id, keys).valid
+    revoke_credential(
+        session, world.tenant.id, world.programme.id, credential.public_id, 1, "issued in error"
+    )
+    assert kid not in {k["kid"] for k in public_key_set(session, box)["keys"]}
