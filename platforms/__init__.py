@@ -37,6 +37,7 @@ from .registry import (
     remove_platform,
     tenant_origins,
 )
+from .score_jobs import POST_SCORE, defer_progress
 from .tool_conf import DatabaseToolConf
 from .tool_profile import ToolUrls, canvas_configuration
 
@@ -45,6 +46,7 @@ __all__ = [
     "COORDINATOR",
     "GRADING_PROGRESS",
     "MEMBER",
+    "POST_SCORE",
     "PROGRAMME_PARAM",
     "DatabaseToolConf",
     "DeepLinkResponse",
@@ -69,6 +71,7 @@ __all__ = [
     "complete_launch",
     "create_invite",
     "deep_link_return_url",
+    "defer_progress",
     "ensure_lineitem",
     "find_registration",
     "find_tenant",

@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import functools
 from datetime import UTC, date, datetime, timedelta
 
 import click
@@ -84,11 +83,8 @@ def remind(dry_run: bool, today: object) -> None:
         n_lapsed = lapse_overdue_requests(session)
         n_alerts = raise_alerts_everywhere(session, day)
         # Six months together is a milestone that time, not a form, brings.
-        # Posted to the gradebook too, where the programme has a column (AGS).
-        box = app.extensions["tandem.secrets"]
-        n_milestones = award_due_milestones(
-            session, poster=functools.partial(platforms.post_progress, box=box)
-        )
+        # Posted to the gradebook too, where the programme has a column (an AGS job).
+        n_milestones = award_due_milestones(session, poster=platforms.defer_progress)
     with app_transaction(app) as session:
         purged = records.purge_expired(session, now=datetime.now(UTC))
     database = records.get_database(app)

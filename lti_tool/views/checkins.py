@@ -34,10 +34,11 @@ def _me() -> auth.CurrentMember:
 
 
 def _poster() -> checkins.ProgressPoster | None:
-    # The LTI layer's AGS service; checkins itself does not import the web layer.
-    from platforms import post_progress
+    # The LTI layer's AGS service, as a job (retried while the LMS is down); checkins
+    # itself does not import the LTI layer.
+    from platforms import defer_progress
 
-    return post_progress
+    return defer_progress
 
 
 def _form_action(view: Callable[..., ResponseReturnValue]) -> Callable[..., ResponseReturnValue]:

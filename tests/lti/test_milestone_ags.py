@@ -14,8 +14,9 @@ from checkins import (
     save_agreement,
     sign_agreement,
 )
-from platforms import post_progress
+from platforms import defer_progress, post_progress
 from records import Match, Participant, Programme, utcnow
+from tests.support.jobs import run_jobs
 from tests.support.lti_platform import LEARNER, Person
 
 from .test_advantage import ADA, GRACE, _member_id, _placed_programme
@@ -130,4 +131,19 @@ def test_six_months_together_is_posted_by_the_reminders_run(app, client, platfor
     assert _named_scores(platform) == [
         ("Tandem milestone: Six months of mentoring", "user-1"),
         ("Tandem milestone: Six months of mentoring", "user-2"),
+    ]
+
+
+def test_the_web_layers_poster_posts_through_a_job(app, client, platform) -> None:
+    """Issue 18: a member's step only queues the AGS post (in its own transaction); the
+    job posts it, so an LMS that is down is retried instead of slowing the member."""
+    _, match_id, _ada, bo, _ = _pair_in_a_graded_programme(app, client, platform)
+    before = len(platform.scores)
+    with app.app_context(), records.get_database(app).transaction() as session:
+        close_pair(session, platform.tenant_id, match_id, bo, "completed", poster=defer_progress)
+        assert len(platform.scores) == before  # queued, not sent, inside the step
+    run_jobs(app)
+    assert _named_scores(platform) == [
+        ("Tandem milestone: Programme completed", "user-1"),
+        ("Tandem milestone: Programme completed", "user-2"),
     ]
