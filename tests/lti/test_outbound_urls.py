@@ -17,6 +17,7 @@ from sqlalchemy import select
 import records
 from platforms import RefusedURL, post_progress, remove_platform
 from records import Tenant
+from tests.support.jobs import run_jobs
 from tests.support.lti_platform import INSTRUCTOR, Person, TestPlatform
 
 from .conftest import audit_actions, make_platform, row_counts
@@ -323,7 +324,8 @@ def test_an_nrps_url_on_a_private_address_is_not_fetched(
     fetched = counting(mock_http, responses.GET, platform.memberships_url, {"members": []})
     response = platform.launch(client, GRACE, nrps=True)
     assert urlsplit(response.headers["Location"]).path == "/coordinator"
-    # The roster import runs as a job; its refusal is the job's failure reason.
+    run_jobs(app)  # the roster import runs as a job (a worker on PostgreSQL)
+    # Its refusal is the job's failure reason.
     failures = [d for a, d in audit_actions(app) if a == "lti.nrps_failed"]
     assert len(failures) == 1 and "link-local" in failures[0]["reason"]
     assert fetched == []
@@ -343,6 +345,7 @@ def test_an_nrps_next_page_on_a_private_address_is_not_fetched(
         headers={"Link": f'<{internal}>; rel="next"'},
     )
     platform.launch(client, GRACE, nrps=True)
+    run_jobs(app)  # the roster import runs as a job (a worker on PostgreSQL)
     assert fetched == []
     assert any(a == "lti.nrps_failed" for a, _ in audit_actions(app))
 

@@ -10,6 +10,7 @@ from flask import Flask
 from playwright.sync_api import sync_playwright
 
 from tests.support.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS
+from tests.support.jobs import run_jobs
 from tests.support.oidc_provider import OidcProvider
 from tests.support.smtp import Inbox, smtp_server
 
@@ -122,6 +123,7 @@ def test_a_sign_in_link_is_bound_to_the_browser_that_asked(
         # The form's own button: once signed in, the page also has "Sign out".
         page.click("main button[type=submit]")
         page.wait_for_selector("text=If this address belongs to a member")
+        run_jobs(app)  # the mail goes from a job (a worker on PostgreSQL)
         body = inbox.messages[-1].get_payload(decode=True).decode()
         return re.search(r"(http://127\.0\.0\.1:\d+/portal/\S+)", body).group(1)
 

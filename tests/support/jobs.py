@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from flask import Flask
 
 import jobs
@@ -12,6 +14,21 @@ def run_jobs(app: Flask) -> None:
     queue has nothing due), the in-process runner on SQLite."""
     runtime: jobs.Runtime = app.extensions["tandem.jobs"]
     if runtime.on_postgresql:
-        jobs.run_worker(runtime, wait=False, concurrency=1, polling_interval=0.1)
+        # On a thread of its own: the worker runs an asyncio loop, and a caller inside
+        # Playwright's sync API already has one running in this thread.
+        failures: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                jobs.run_worker(runtime, wait=False, concurrency=1, polling_interval=0.1)
+            except BaseException as exc:  # handed to the test below
+                failures.append(exc)
+
+        worker = threading.Thread(target=work, name="test-jobs")
+        worker.start()
+        worker.join(timeout=60)
+        assert not worker.is_alive(), "the queued jobs did not finish within 60 s"
+        if failures:
+            raise failures[0]
     else:
         assert jobs.drain(runtime, timeout=30)
