@@ -9,6 +9,7 @@ working ``tandem`` command.
 from __future__ import annotations
 
 import ast
+import shutil
 import subprocess
 import sys
 import sysconfig
@@ -108,11 +109,19 @@ def test_the_arrow_check_sees_a_wrong_import(tmp_path: Path, monkeypatch) -> Non
     assert imports_of("records") == {"records/bad.py": {"lti_tool", "numpy"}}
 
 
+# What a checkout holds beside the source: environments, caches, build output.
+NOT_SOURCE = (".git", ".venv", "build", "*.egg-info", "__pycache__", "node_modules", "artifacts")
+
+
 @pytest.fixture(scope="module")
 def wheel(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("wheel")
+    # setuptools builds in a build/ folder beside pyproject.toml: build from a copy, so
+    # the checkout is left as it was (a stale build/ would also shadow later builds).
+    source = tmp_path_factory.mktemp("source") / "tandem"
+    shutil.copytree(ROOT, source, ignore=shutil.ignore_patterns(*NOT_SOURCE))
     subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(ROOT)],
+        [sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(out), str(source)],
         check=True,
         capture_output=True,
     )
