@@ -105,6 +105,15 @@ def _publish(session: Session) -> tuple[int, Pair]:
     return published, pair
 
 
+def _published(database: Database, mail: Mail) -> Pair:
+    """Match day published and its proposals mailed; an empty inbox for what follows."""
+    with database.transaction() as session:
+        _n, pair = _publish(session)
+    mail.run()
+    mail.inbox.messages.clear()
+    return pair
+
+
 def _body(message: Message) -> str:
     return message.get_payload(decode=True).decode()  # type: ignore[union-attr]
 
@@ -218,10 +227,7 @@ def test_a_mentor_is_told_of_a_mentees_request_at_once(database: Database, mail:
 
 
 def test_both_sides_are_told_once_both_have_accepted(database: Database, mail: Mail) -> None:
-    with database.transaction() as session:
-        _published, pair = _publish(session)
-    mail.run()
-    mail.inbox.messages.clear()
+    pair = _published(database, mail)
     with database.transaction() as session:
         respond(session, pair.actor(pair.mentee), pair.match_id, accept=True)
     mail.run()
@@ -240,10 +246,7 @@ def test_both_sides_are_told_once_both_have_accepted(database: Database, mail: M
 def test_both_sides_are_told_of_a_decline_without_its_reason(
     database: Database, mail: Mail
 ) -> None:
-    with database.transaction() as session:
-        _published, pair = _publish(session)
-    mail.run()
-    mail.inbox.messages.clear()
+    pair = _published(database, mail)
     with database.transaction() as session:
         respond(
             session,
@@ -264,10 +267,7 @@ def test_both_sides_are_told_of_a_decline_without_its_reason(
 
 
 def test_an_answer_that_is_rolled_back_mails_nobody(database: Database, mail: Mail) -> None:
-    with database.transaction() as session:
-        _published, pair = _publish(session)
-    mail.run()
-    mail.inbox.messages.clear()
+    pair = _published(database, mail)
     with database.sessionmaker() as session:
         respond(session, pair.actor(pair.mentor), pair.match_id, accept=False)
         session.rollback()
@@ -276,10 +276,7 @@ def test_an_answer_that_is_rolled_back_mails_nobody(database: Database, mail: Ma
 
 
 def test_a_mentor_is_told_when_their_mentee_withdraws(database: Database, mail: Mail) -> None:
-    with database.transaction() as session:
-        _published, pair = _publish(session)
-    mail.run()
-    mail.inbox.messages.clear()
+    pair = _published(database, mail)
     with database.transaction() as session:
         withdraw(session, pair.actor(pair.mentee), pair.programme_id)
     mail.run()
