@@ -224,8 +224,8 @@ def _texts(notice: Notice, t: translations.Translator) -> tuple[str, str]:
     else:
         subject = t.gettext("%(partner)s has left %(programme)s", **names)
         body = t.gettext(
-            "%(partner)s has withdrawn from %(programme)s, so you will not be mentoring them "
-            "there. The programme's coordinator can match you with someone else.",
+            "%(partner)s has withdrawn from %(programme)s. The programme's coordinator can "
+            "tell you what happens next, and can match you with someone else.",
             **names,
         )
     return subject, body
