@@ -19,10 +19,11 @@ from datetime import date
 from sqlalchemy import ColumnElement, and_, case, func, literal, null, select, union_all
 from sqlalchemy.orm import Session, aliased
 
+import translations
 from records import Alert, Match, Member, Participant, Programme, utcnow
 from records.relationships import CheckinDay, SurveyTally
 
-from .charts import Series, bar_chart, line_chart
+from .charts import Chart, Series
 from .health import COUNTED, PairState, pair_rules, pair_states, pair_table
 from .pairs import get_programme
 from .settings import PULSES, month_of_programme, settings_of
@@ -83,8 +84,8 @@ class Dashboard:
     quiet: list[PairRow]
     at_risk: list[PairRow]
     alerts: list[dict]
-    checkins_chart: str
-    confidence_chart: str
+    checkins_chart: Chart
+    confidence_chart: Chart
     n_quiet: int = 0
     n_at_risk: int = 0
 
@@ -291,9 +292,16 @@ def _median_days_to_match(
 
 
 def programme_dashboard(
-    session: Session, tenant_id: int, programme_id: int, today: date | None = None
+    session: Session,
+    tenant_id: int,
+    programme_id: int,
+    today: date | None = None,
+    t: translations.Translator | None = None,
 ) -> Dashboard:
     """Everything the coordinator's dashboard shows, this cohort beside the previous one.
+
+    ``t`` words the charts in the reader's language (the web layer passes its
+    translator; English by default).
 
     Raises:
         NotFound: the programme is not this tenant's.
@@ -383,35 +391,54 @@ def programme_dashboard(
         for a in alerts
     ]
 
-    n_months = max(
-        len(current.checkins_by_month), len(previous.checkins_by_month) if previous else 0, 1
-    )
-    labels = [f"M{i + 1}" for i in range(n_months)]
-
-    def padded(values: list[int]) -> list[float | None]:
-        return [float(v) for v in values] + [None] * (n_months - len(values))
-
-    series = [Series(current.name, padded(current.checkins_by_month))]
-    if previous:
-        series.append(Series(previous.name, padded(previous.checkins_by_month)))
-    checkins_chart = line_chart("Check-ins per programme month", labels, series)
-    stages = [
-        s
-        for s in STAGES
-        if s in current.confidence_by_stage or (previous and s in previous.confidence_by_stage)
-    ]
-    confidence_series = [Series(current.name, [current.confidence_by_stage.get(s) for s in stages])]
-    if previous:
-        confidence_series.append(
-            Series(previous.name, [previous.confidence_by_stage.get(s) for s in stages])
-        )
-    confidence_chart = bar_chart(
-        "Mean confidence (1-5) by survey",
-        [SURVEY_TITLES[s] for s in stages],
-        confidence_series,
-        top=5.0,
-    )
+    checkins_chart, confidence_chart = charts(current, previous, t or translations.for_locale(None))
     return Dashboard(
         programme, current, previous, quiet, at_risk, alert_rows, checkins_chart,
         confidence_chart, n_quiet, n_at_risk,
     )  # fmt: skip
+
+
+def charts(
+    current: CohortFigures, previous: CohortFigures | None, t: translations.Translator
+) -> tuple[Chart, Chart]:
+    """The dashboard's two charts: check-ins by month, and confidence by survey."""
+
+    def named(cohort: CohortFigures, is_current: bool) -> str:
+        if is_current:
+            return t.gettext("This cohort: %(name)s", name=cohort.name)
+        return t.gettext("Previous cohort: %(name)s", name=cohort.name)
+
+    cohorts = [(current, True)] + ([(previous, False)] if previous else [])
+    n_months = max(max(len(c.checkins_by_month) for c, _ in cohorts), 1)
+
+    def padded(values: list[int]) -> list[float | None]:
+        return [float(v) for v in values] + [None] * (n_months - len(values))
+
+    checkins_chart = Chart(
+        key="checkins",
+        kind="line",
+        title=t.gettext("Check-ins logged in each month of the programme"),
+        x_name=t.gettext("Month of the programme (1 = its first month)"),
+        y_name=t.gettext("Check-ins logged (number)"),
+        labels=[str(i + 1) for i in range(n_months)],
+        series=[Series(named(c, now), padded(c.checkins_by_month)) for c, now in cohorts],
+        integer_ticks=True,
+        empty_text=t.gettext("no data"),
+    )
+    stages = [s for s in STAGES if any(s in c.confidence_by_stage for c, _ in cohorts)]
+    confidence_chart = Chart(
+        key="confidence",
+        kind="bar",
+        title=t.gettext("Mean confidence at each survey"),
+        x_name=t.gettext("Survey"),
+        y_name=t.gettext("Mean confidence (1 = low, 5 = high)"),
+        labels=[t.gettext(SURVEY_TITLES[s]) for s in stages],
+        series=[
+            Series(named(c, now), [c.confidence_by_stage.get(s) for s in stages])
+            for c, now in cohorts
+        ],
+        top=5.0,
+        decimals=1,
+        empty_text=t.gettext("no data"),
+    )
+    return checkins_chart, confidence_chart

@@ -24,6 +24,7 @@ from records import Match, Participant, record_event, utcnow
 from .access import Actor, coordinated_programme, get_participant, get_programme, own_participant
 from .decisions import SLOT_HOLDING, free_slot, take_slot
 from .errors import ConflictError, InvalidInputError, PermissionDeniedError
+from .notices import tell
 from .questionnaire import to_matching
 from .readiness import describe
 from .roster import Roster, factor_dicts, load_roster, programme_matches
@@ -172,6 +173,8 @@ def request_mentor(session: Session, actor: Actor, programme_id: int, mentor_id:
         subject=match,
         detail={"mentor": mentor.id},
     )
+    # The mentor hears of the request now (the daily reminders would only chase it).
+    tell(session, programme.tenant_id, "match_proposed", [match.id])
     return match
 
 

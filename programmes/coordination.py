@@ -13,6 +13,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+import translations
 from checkins import rematch_pair as _rematch_pair
 from checkins import resolve_alert as _resolve_alert
 from checkins.dashboard import Dashboard
@@ -24,16 +25,20 @@ from .access import Actor, coordinated_programme
 
 
 def programme_dashboard(
-    session: Session, actor: Actor, programme_id: int, today: date | None = None
+    session: Session,
+    actor: Actor,
+    programme_id: int,
+    today: date | None = None,
+    t: translations.Translator | None = None,
 ) -> Dashboard:
-    """The dashboard of a programme the actor coordinates.
+    """The dashboard of a programme the actor coordinates (charts worded through ``t``).
 
     Raises:
         PermissionDeniedError: the actor is not a coordinator.
         NotFoundError: not a programme the actor may see.
     """
     programme = coordinated_programme(session, actor, programme_id)
-    return _programme_dashboard(session, actor.tenant_id, programme.id, today)
+    return _programme_dashboard(session, actor.tenant_id, programme.id, today, t)
 
 
 def evaluation_csv(

@@ -9,6 +9,7 @@ from records import Match, Participant, record_event, utcnow
 
 from .access import Actor, get_match
 from .errors import ConflictError, PermissionDeniedError
+from .notices import tell
 
 # A match in one of these holds one of the mentor's slots.
 SLOT_HOLDING = ("proposed", "accepted", "active")
@@ -71,7 +72,8 @@ def respond(
     """The acting member accepts or declines a proposed match.
 
     A decline frees the mentor's slot and returns the mentee to the pool; when both sides
-    have accepted, the match is ``accepted``.
+    have accepted, the match is ``accepted``. Either outcome is mailed to both sides (a
+    job queued in this transaction, :mod:`.notices`).
 
     Raises:
         PermissionDeniedError: the member is not one side of the match.
@@ -107,6 +109,8 @@ def respond(
         subject=match,
         detail={"side": side, "status": match.status},
     )
+    if match.status in ("accepted", "declined"):
+        tell(session, actor.tenant_id, f"match_{match.status}", [match.id])
     return match
 
 

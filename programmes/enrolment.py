@@ -5,13 +5,15 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from records import Participant, record_event, utcnow
+from records import Match, Participant, record_event, utcnow
 
 from .access import Actor, get_programme, own_participant
 from .errors import ConflictError, InvalidInputError, PermissionDeniedError
+from .notices import tell
 from .questionnaire import check_answers
 from .setup import MAX_CAPACITY
 
@@ -139,13 +141,25 @@ def update_answers(
 
 
 def withdraw(session: Session, actor: Actor, programme_id: int) -> Participant:
-    """Leave a programme. Open proposals involving the member are declined."""
-    from .decisions import release_open_matches
+    """Leave a programme. Open proposals involving the member are declined; a mentee's
+    mentors (proposed, accepted or running pairs) are mailed (a job, :mod:`.notices`)."""
+    from .decisions import SLOT_HOLDING, release_open_matches
 
-    get_programme(session, actor, programme_id)
+    programme = get_programme(session, actor, programme_id)
     participant = own_participant(session, actor, programme_id)
     if participant is None or participant.status == "withdrawn":
         raise ConflictError("You are not enrolled in this programme.")
+    told: list[int] = []
+    if participant.role == "mentee":
+        told = list(
+            session.scalars(
+                select(Match.id).where(
+                    Match.tenant_id == programme.tenant_id,
+                    Match.mentee_participant_id == participant.id,
+                    Match.status.in_(SLOT_HOLDING),
+                )
+            )
+        )
     release_open_matches(session, participant, reason="withdrew from the programme")
     participant.status, participant.withdrawn_at = "withdrawn", utcnow()
     record_event(
@@ -155,4 +169,5 @@ def withdraw(session: Session, actor: Actor, programme_id: int) -> Participant:
         actor_member_id=actor.member_id,
         subject=participant,
     )
+    tell(session, actor.tenant_id, "mentee_withdrew", told)
     return participant

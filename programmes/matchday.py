@@ -24,6 +24,7 @@ from records import Match, Participant, record_event, utcnow
 from .access import Actor, coordinated_programme, get_participant
 from .decisions import SLOT_HOLDING, take_slot
 from .errors import ConflictError, InvalidInputError
+from .notices import tell
 from .questionnaire import matching_answers, to_matching
 from .readiness import require_ready
 from .roster import Roster, factor_dicts, load_roster, programme_matches
@@ -466,7 +467,8 @@ def remove_pair(session: Session, actor: Actor, programme_id: int, match_id: int
 def publish(session: Session, actor: Actor, programme_id: int) -> int:
     """Propose every draft pair to both sides; returns how many were published.
 
-    All or nothing: if a mentor's capacity would be exceeded, nothing is published.
+    All or nothing: if a mentor's capacity would be exceeded, nothing is published. Both
+    sides of each pair are mailed (a job queued in this transaction, :mod:`.notices`).
 
     Raises:
         ConflictError: the draft is empty, or a mentor has no free slot left.
@@ -501,4 +503,6 @@ def publish(session: Session, actor: Actor, programme_id: int) -> int:
         detail={"published": len(drafts)},
     )
     session.flush()
+    # Everyone with a proposal hears of it now, not at the next daily reminder run.
+    tell(session, programme.tenant_id, "match_proposed", [m.id for m in drafts])
     return len(drafts)

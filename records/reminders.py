@@ -11,7 +11,17 @@ from .base import Base, utcnow
 from .mixins import TenantOwned, same_tenant_fk
 
 # match_proposed: a published or requested match waits for this member's answer.
-REMINDER_KINDS = ("checkin_due", "survey_open", "quiet_nudge", "match_proposed")
+# match_accepted / match_declined: both sides are told of a proposal's outcome;
+# mentee_withdrew: a mentor is told that their mentee left the programme.
+REMINDER_KINDS = (
+    "checkin_due",
+    "survey_open",
+    "quiet_nudge",
+    "match_proposed",
+    "match_accepted",
+    "match_declined",
+    "mentee_withdrew",
+)
 
 
 class SentReminder(TenantOwned, Base):

@@ -17,13 +17,15 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+import jobs
 from lti_tool.app import create_app
 from lti_tool.cli import main
 from outbound import INSECURE_SWITCH
-from records import Database
+from records import Database, SecretBox
 from tests.support import databases
 from tests.support.browser import live_server
 from tests.support.clients import BaseUrlClient
+from tests.support.smtp import Inbox, smtp_server
 
 # The suite's platforms, portal provider, directories and SMTP server listen on loopback
 # over plain http: the development switch lets Tandem reach them. Tests that prove the
@@ -74,9 +76,30 @@ def empty_database_url(
         migrated_databases.postgres.drop_database(url)
 
 
+@pytest.fixture(scope="session")
+def mail_sink() -> Iterator[tuple[Inbox, str]]:
+    """A local SMTP server that the jobs of every test may mail to; its inbox and URL.
+
+    Services queue mail (a published match day, an answered proposal) as jobs; a test
+    that reads what was sent starts a server of its own (``tests.support.smtp``).
+    """
+    with smtp_server() as sink:
+        yield sink
+
+
 @pytest.fixture
-def database(database_url: str) -> Iterator[Database]:
+def database(database_url: str, mail_sink: tuple[Inbox, str]) -> Iterator[Database]:
+    """The database, with a job runtime attached as every Tandem process has one: jobs
+    deferred in a test's transaction run after its commit on SQLite (inline, as in
+    commands) and wait in the queue on PostgreSQL (``tests.support.jobs``)."""
     db = Database(database_url)
+    jobs.attach(
+        jobs.Runtime(
+            database=db,
+            box=SecretBox([TEST_ENCRYPTION_KEY]),
+            settings={"TANDEM_SMTP_URL": mail_sink[1]},
+        )
+    )
     yield db
     db.dispose()
 
@@ -89,7 +112,7 @@ def session(database: Database) -> Iterator[Session]:
 
 
 @pytest.fixture
-def app_config(database_url: str, tmp_path: Path) -> dict:
+def app_config(database_url: str, tmp_path: Path, mail_sink: tuple[Inbox, str]) -> dict:
     return {
         "TESTING": True,
         "TANDEM_DATABASE_URL": database_url,
@@ -99,6 +122,8 @@ def app_config(database_url: str, tmp_path: Path) -> dict:
         # The test client's host; plain http under the development switch.
         "TANDEM_BASE_URL": "http://localhost",
         "TANDEM_ALLOW_INSECURE_URLS": True,
+        # Jobs that mail (match day, proposal outcomes) have somewhere to send.
+        "TANDEM_SMTP_URL": mail_sink[1],
     }
 
 

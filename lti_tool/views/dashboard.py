@@ -13,7 +13,7 @@ import checkins
 import programmes
 import records
 
-from .. import auth
+from .. import auth, i18n
 from .programmes import current_actor
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -25,7 +25,8 @@ def show(programme_id: int) -> ResponseReturnValue:
     """Figures, this cohort beside the previous one, quiet and at-risk pairs, charts."""
     actor = current_actor()
     session = records.get_session()
-    board = programmes.programme_dashboard(session, actor, programme_id)
+    # The charts' words come from the same catalogue as the page's, in its language.
+    board = programmes.programme_dashboard(session, actor, programme_id, t=i18n)
     # Members of this programme who asked for erasure: the coordinator may add a note,
     # never block; an institution administrator may carry the request out.
     erasures = programmes.pending_requests(session, actor.tenant_id, programme_id=programme_id)

@@ -61,7 +61,7 @@ def test_figures_and_watch_lists(session: Session, world: World) -> None:
     assert (figures.confidence_change, figures.confidence_change_stage) == (2.0, "day30")
     assert [r.match_id for r in board.at_risk] == [world.pair.match.id]
     assert "low satisfaction" in board.at_risk[0].reasons
-    assert "<svg" in board.checkins_chart and "http" not in board.checkins_chart.replace(
+    assert "<svg" in board.checkins_chart.svg and "http" not in board.checkins_chart.svg.replace(
         "http://www.w3.org/2000/svg", ""
     )
     assert NOTE not in repr(board)

@@ -109,8 +109,10 @@ def test_tandem_remind_command(app_config: dict, world: World, monkeypatch) -> N
 def test_remind_without_smtp_says_so(app_config: dict, monkeypatch) -> None:
     from lti_tool.cli import base
 
-    monkeypatch.setattr(base, "create_app", lambda config=None: _app(app_config))
-    result = FlaskCliRunner(_app(app_config)).invoke(main, ["remind"])
+    # The suite's configuration has a mail sink (tests/conftest.py); this one has none.
+    no_smtp = {k: v for k, v in app_config.items() if k != "TANDEM_SMTP_URL"}
+    monkeypatch.setattr(base, "create_app", lambda config=None: _app(no_smtp))
+    result = FlaskCliRunner(_app(no_smtp)).invoke(main, ["remind"])
     assert result.exit_code == 2
     assert "TANDEM_SMTP_URL is not set" in result.output
 

@@ -12,7 +12,11 @@ import jobs
 def run_jobs(app: Flask) -> None:
     """Run every job that is due: a real Procrastinate worker on PostgreSQL (until the
     queue has nothing due), the in-process runner on SQLite."""
-    runtime: jobs.Runtime = app.extensions["tandem.jobs"]
+    run_due(app.extensions["tandem.jobs"])
+
+
+def run_due(runtime: jobs.Runtime) -> None:
+    """:func:`run_jobs` for a runtime a test attached itself (no app)."""
     if runtime.on_postgresql:
         # On a thread of its own: the worker runs an asyncio loop, and a caller inside
         # Playwright's sync API already has one running in this thread.
