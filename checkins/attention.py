@@ -19,6 +19,7 @@ from records import Alert, Programme
 from .health import pair_rules, pair_table
 from .settings import pulse_schedule, settings_of
 from .sqldates import EPOCH, day_number
+from .surveys import SURVEY_TITLES
 
 # A survey "closes soon" when its answer window ends within this many days.
 CLOSING_DAYS = 7
@@ -31,6 +32,10 @@ class ClosingSurvey:
     survey: str
     closes_on: date
     n_pairs: int
+
+    @property
+    def title(self) -> str:
+        return SURVEY_TITLES[self.survey]
 
 
 @dataclass

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from checkins import member_today, open_surveys
+from checkins import SURVEY_TITLES, member_today, open_surveys
 from checkins.agreements import is_signed
 from checkins.attention import ClosingSurvey, pair_attention
 from checkins.health import pair_states
@@ -56,6 +56,10 @@ class NextStep:
     due_on: date | None = None
     survey: str | None = None
     written: bool = False
+
+    @property
+    def survey_title(self) -> str | None:
+        return SURVEY_TITLES[self.survey] if self.survey else None
 
 
 @dataclass(frozen=True)
