@@ -34,8 +34,9 @@ PAGES = {
     "privacy.my_data": "my_data",
     "privacy.privacy": "privacy",
 }
-# Past this many, a coordinator's dashboards fold into one disclosure.
-MAX_DASHBOARD_LINKS = 3
+# Past this many, a coordinator's dashboards fold into one disclosure ("Dashboards"),
+# so that the bar stays one line in an LMS frame.
+MAX_DASHBOARD_LINKS = 1
 
 
 @dataclass(frozen=True)

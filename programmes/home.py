@@ -234,7 +234,8 @@ class ProgrammeAttention:
     @property
     def needs_attention(self) -> bool:
         return bool(
-            self.n_new
+            self.programme.status == "draft"  # not open for enrolment yet
+            or self.n_new
             or self.n_drafts
             or self.n_quiet
             or self.n_at_risk

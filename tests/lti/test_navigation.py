@@ -83,10 +83,13 @@ def test_a_coordinator_gets_a_dashboard_per_programme_of_their_course_only(
     home = client.get("/coordinator").text
     dashboards = re.findall(r'id="nav-dashboard-(\d+)" href="/dashboard/(\d+)"', _nav(home))
     assert sorted(int(a) for a, _ in dashboards) == sorted([world.programme.id, own.id])
-    assert f"Dashboard: {own.name}" in home and "Other circle" not in _nav(home)
+    # Two of them: folded into one "Dashboards" disclosure, each link by its name.
+    assert "<summary>Dashboards</summary>" in _nav(home)
+    assert f">{own.name}</a>" in _nav(home) and "Other circle" not in _nav(home)
     assert _current(home) == [("nav-home", "page")]
     board = client.get(f"/dashboard/{own.id}").text
     assert _current(board) == [(f"nav-dashboard-{own.id}", "page")]
+    assert '<summary class="current">Dashboards</summary>' in _nav(board)
     # The other course's programme is refused by the same rule the link list uses.
     assert client.get(f"/dashboard/{other.id}").status_code == 404
 

@@ -277,8 +277,8 @@ def test_what_needs_attention_in_a_running_programme(session: Session) -> None:
     [closing] = row.closing
     assert (closing.survey, closing.n_pairs) == ("day30", 1)
     assert closing.closes_on == TODAY + timedelta(days=4)
-    assert rows[draft_programme.id].programme.status == "draft"
-    assert not rows[draft_programme.id].needs_attention
+    # A programme not yet open for enrolment is to finish and open.
+    assert rows[draft_programme.id].needs_attention and rows[draft_programme.id].n_new == 0
 
 
 def test_a_fixed_day_survey_closing_counts_the_pairs_yet_to_answer(session: Session) -> None:
