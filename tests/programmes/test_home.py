@@ -25,7 +25,15 @@ from programmes.home import (
     navigation,
 )
 from records import Agreement, Course, Match, Member, Participant, Programme, Tenant
-from tests.support.checkins_factory import NOW, TODAY, World, make_member, make_pair, make_world
+from tests.support.checkins_factory import (
+    NOW,
+    TODAY,
+    Pair,
+    World,
+    make_member,
+    make_pair,
+    make_world,
+)
 
 
 def _actor(member: Member, **extra: object) -> Actor:
@@ -44,6 +52,14 @@ def _sign(session: Session, match: Match, *sides: str) -> Agreement:
     session.add(agreement)
     session.flush()
     return agreement
+
+
+def _begun(session: Session, days_ago: int, *signed: str, **world: object) -> tuple[World, Pair]:
+    """A world whose one pair began ``days_ago``, its agreement signed by ``signed``."""
+    made = make_world(session, n_pairs=1, **world)  # type: ignore[arg-type]
+    made.pair.match.accepted_at = NOW - timedelta(days=days_ago)
+    _sign(session, made.pair.match, *signed)
+    return made, made.pair
 
 
 def _met(session: Session, world: World, match: Match, member: Member, days_ago: int) -> None:
@@ -106,10 +122,7 @@ def test_an_agreement_to_write_then_to_sign_for_the_side_that_has_not(session: S
 
 
 def test_a_check_in_due_gives_the_day_it_fell_due(session: Session) -> None:
-    world = make_world(session, n_pairs=1)
-    pair = world.pair
-    pair.match.accepted_at = NOW - timedelta(days=29)
-    _sign(session, pair.match, "mentor", "mentee")
+    _, pair = _begun(session, 29, "mentor", "mentee")
     home = member_home(session, _actor(pair.mentor), now=NOW)
     assert [s.kind for s in home.steps] == [CHECKIN]
     # The cadence (28 days) ran out yesterday.
@@ -120,20 +133,14 @@ def test_a_check_in_due_gives_the_day_it_fell_due(session: Session) -> None:
 def test_no_check_in_is_due_before_an_agreement_the_programme_requires(
     session: Session,
 ) -> None:
-    world = make_world(session, n_pairs=1, settings={"require_agreement": True})
-    pair = world.pair
-    pair.match.accepted_at = NOW - timedelta(days=29)
-    _sign(session, pair.match, "mentee")
+    _, pair = _begun(session, 29, "mentee", settings={"require_agreement": True})
     # The mentor signs first; a check-in cannot be logged before that.
     assert _kinds(session, pair.mentor) == [AGREEMENT]
     assert _kinds(session, pair.mentee) == []
 
 
 def test_an_open_survey(session: Session) -> None:
-    world = make_world(session, n_pairs=1)
-    pair = world.pair
-    pair.match.accepted_at = NOW - timedelta(days=31)
-    _sign(session, pair.match, "mentor", "mentee")
+    world, pair = _begun(session, 31, "mentor", "mentee")
     _met(session, world, pair.match, pair.mentor, days_ago=2)
     home = member_home(session, _actor(pair.mentee), now=NOW)
     assert [(s.kind, s.survey) for s in home.steps] == [(SURVEY, "day30")]
