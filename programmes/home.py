@@ -15,11 +15,17 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from checkins import SURVEY_TITLES, member_today, open_surveys
-from checkins.agreements import is_signed
+from checkins import (
+    SURVEY_TITLES,
+    InvalidInput,
+    is_signed,
+    member_today,
+    open_surveys,
+    pair_states,
+    settings_of,
+)
 from checkins.attention import ClosingSurvey, pair_attention
-from checkins.health import pair_states
-from checkins.settings import settings_of
+from checkins.ics import zone
 from records import Agreement, Course, HomeVisit, Match, Member, Participant, Programme, utcnow
 
 from .access import Actor, members_by_id, require_coordinator
@@ -182,10 +188,19 @@ def member_home(session: Session, actor: Actor, *, now: datetime | None = None) 
     steps.sort(key=lambda s: (STEP_ORDER.index(s.kind), s.due_on or date.min, s.programme_name))
     return MemberHome(
         today=today,
-        time_zone=member.time_zone or "UTC",
+        time_zone=_zone_name(member),
         steps=tuple(steps),
         next_checkin_on=min(next_due) if next_due else None,
     )
+
+
+def _zone_name(member: Member) -> str:
+    """The zone the member's days are counted in: theirs, or UTC when unset or unknown
+    (as :func:`checkins.member_today` counts them)."""
+    try:
+        return str(zone(member.time_zone))
+    except InvalidInput:
+        return "UTC"
 
 
 def _partner_names(

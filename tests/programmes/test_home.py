@@ -222,6 +222,11 @@ def test_the_days_are_the_members_own(session: Session) -> None:
     auckland = member_home(session, _actor(pair.mentee), now=NOW)
     assert auckland.today == TODAY + timedelta(days=1) and auckland.time_zone == "Pacific/Auckland"
     assert [(s.kind, s.due_on) for s in auckland.steps] == [(CHECKIN, TODAY + timedelta(days=1))]
+    # A zone no one knows (a sync's typo) counts in UTC, and says so.
+    pair.mentee.time_zone = "Mars/Olympus_Mons"
+    session.flush()
+    unknown = member_home(session, _actor(pair.mentee), now=NOW)
+    assert unknown.time_zone == "UTC" and unknown.today == TODAY and unknown.steps == ()
 
 
 def test_another_tenants_rows_never_appear(session: Session) -> None:
