@@ -12,7 +12,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 import jobs
 import records
 
-from . import auth, i18n, ids, observability, ratelimits, security
+from . import auth, i18n, ids, navigation, observability, ratelimits, security
 from . import config as tandem_config
 from .errors import register_error_handlers
 
@@ -72,6 +72,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
     app.extensions["tandem.jobs"] = runtime
     register_error_handlers(app)
     i18n.init_app(app)
+    navigation.init_app(app)
 
     @app.before_request
     def _configured() -> None:

@@ -28,6 +28,7 @@ from .reminders import SentReminder
 from .secrets import SecretBox, generate_key
 from .sync_state import ConnectorConfig, SyncRun
 from .tenancy import Deployment, ExpiringValue, Tenant, ToolKey
+from .visits import HomeVisit
 
 __all__ = [
     "AUDIT_RETENTION",
@@ -50,6 +51,7 @@ __all__ = [
     "ErasureRequest",
     "ExpiringValue",
     "GuideRead",
+    "HomeVisit",
     "Identity",
     "LearningRecord",
     "Match",

@@ -5,6 +5,7 @@ Thin: each view parses the request, calls :mod:`platforms`, commits and renders.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import NoReturn
 
@@ -20,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask.typing import ResponseReturnValue
+from sqlalchemy.orm import Session
 from werkzeug.wrappers import Response
 
 import outbound
@@ -167,11 +169,13 @@ def jwks() -> ResponseReturnValue:
     return response
 
 
-def _landing(template: str) -> ResponseReturnValue:
+def _landing(template: str, home: Callable[[Session, programmes.Actor], object]) -> str:
+    """Who and where the signed-in person is (``page``), and their ``home``."""
     member = auth.current_member()
     assert member is not None  # the decorators guarantee it
+    session = records.get_session()
     page = platforms.landing(
-        records.get_session(),
+        session,
         member.tenant_id,
         member.member_id,
         member.role,
@@ -181,21 +185,24 @@ def _landing(template: str) -> ResponseReturnValue:
     if page is None:
         auth.sign_out()
         abort(401, "Your session no longer matches a member. Open Tandem from your course again.")
-    return render_template(template, page=page, member=member)
+    found = home(session, current_actor())
+    return render_template(template, page=page, member=member, home=found)
 
 
 @bp.get("/me")
 @auth.login_required
 def member_home() -> ResponseReturnValue:
-    """A member's own page."""
-    return _landing("lti/member.html")
+    """A member's home: who and where they are, and what they do next."""
+    return _landing("lti/member.html", programmes.member_home)
 
 
 @bp.get("/coordinator")
 @auth.coordinator_required
 def coordinator_home() -> ResponseReturnValue:
-    """A coordinator's page."""
-    return _landing("lti/coordinator.html")
+    """A coordinator's home: each programme they coordinate and what needs them."""
+    text = _landing("lti/coordinator.html", programmes.coordinator_home)
+    records.get_session().commit()  # the visit: what is "new" next time counts from it
+    return text
 
 
 def _deep_linking_launch() -> dict:
