@@ -19,7 +19,7 @@ from lti_tool.app import create_app
 from programmes import seed_demo
 from records import Programme
 from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET_KEY
-from tests.support.browser import chromium_page, live_server, screenshot
+from tests.support.browser import ARTIFACTS, chromium_page, live_server, screenshot
 
 from .test_matchday_journey import _fill_questionnaire, _launch_as
 
@@ -79,6 +79,10 @@ def test_add_a_question_preview_it_answer_it_and_match_on_it(
         row.get_by_role("button", name=f"Move question {int(n) + 1} up").click()
         expect(page.locator(".question-row").nth(int(n) - 1)).to_have_id(f"qe-{n}")
         screenshot(page, "question-editor-01-added-with-preview")
+        page.locator("#questionnaire-preview").screenshot(
+            path=str(ARTIFACTS / "question-editor-01-preview.png")
+        )
+        row.screenshot(path=str(ARTIFACTS / "question-editor-01-new-question.png"))
         page.locator("#save-questionnaire").click()
         expect(page.locator("body")).to_contain_text("The questionnaire is saved.")
 
