@@ -8,60 +8,40 @@ after that the editor is locked.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from playwright.sync_api import expect
 from sqlalchemy import select
 
 import records
-from lti_tool.app import create_app
-from programmes import seed_demo
 from records import Programme
-from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET_KEY
-from tests.support.browser import ARTIFACTS, chromium_page, live_server, screenshot
+from tests.support.browser import (
+    ARTIFACTS,
+    chromium_page,
+    csp_violations,
+    demo_app,
+    live_server,
+    screenshot,
+)
 
-from .test_matchday_journey import _fill_questionnaire, _launch_as
+from .test_matchday_journey import (
+    _create_programme,
+    _fill_questionnaire,
+    _launch_as,
+    _run_and_open_draft,
+)
 
 pytestmark = pytest.mark.browser
 
 
-def test_add_a_question_preview_it_answer_it_and_match_on_it(
-    app_config: dict, tmp_path: Path
-) -> None:
-    app = create_app(
-        {
-            **app_config,
-            "TESTING": False,
-            "TANDEM_DEMO": True,
-            "SECRET_KEY": TEST_SECRET_KEY,
-            "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
-        }
-    )
-    with app.app_context():
-        seed_demo(records.get_session())
-        records.get_session().commit()
+def test_add_a_question_preview_it_answer_it_and_match_on_it(app_config: dict) -> None:
+    app = demo_app(app_config)
     with live_server(app) as base, chromium_page() as page:
         app.config["TANDEM_BASE_URL"] = base
-        violations: list[str] = []
-        page.on(
-            "console",
-            lambda message: (
-                violations.append(message.text)
-                if "Content Security Policy" in message.text
-                else None
-            ),
-        )
+        violations = csp_violations(page)
         page.goto(f"{base}/demo-lms")
         coordinator = page.locator("tbody tr").first.locator("td").first.inner_text().split(" ")[0]
-        _launch_as(page, base, coordinator)
-        page.locator("#programmes-link").click()
-        page.select_option("#template", "one_to_one")
-        page.fill("#name", "Editor cohort")
-        page.get_by_role("button", name="Create programme").click()
-        expect(page.locator("body")).to_contain_text("is set up and open for enrolment")
+        programme_url = _create_programme(page, base, coordinator, "Editor cohort")
         settings_url = page.url
-        programme_url = settings_url.replace("/settings", "")
 
         # Add a question in the empty row; the preview follows as she types.
         row = page.locator(".question-row").last
@@ -121,12 +101,8 @@ def test_add_a_question_preview_it_answer_it_and_match_on_it(
             expect(page.locator("body")).to_contain_text("You are enrolled")
 
         # Matching runs with it, and the explanation names it.
-        _launch_as(page, base, coordinator)
-        page.goto(programme_url + "/match")
-        page.locator("#run").click()
-        expect(page.locator("body")).to_contain_text("Draft ready: 1 new pairs")
-        page.locator("#draft details summary").first.click()
-        assert "you both chose cricket for sport" in page.locator("#draft").inner_text()
+        draft = _run_and_open_draft(page, base, coordinator, programme_url)
+        assert "you both chose cricket for sport" in draft
         screenshot(page, "question-editor-04-explanation")
 
         # From now on the questionnaire is fixed, and the page says why.

@@ -4,7 +4,9 @@ script, plain 4xx pages that change nothing, and who may edit."""
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
+import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
@@ -53,11 +55,27 @@ def _editor_form(page: str) -> dict[str, str]:
     return {k: v.replace("&#39;", "'").replace("&amp;", "&") for k, v in fields.items()}
 
 
-def _open(app: Flask, client: FlaskClient, seeded: dict) -> tuple[str, str, dict[str, str]]:  # noqa: F811
+@dataclass
+class Opened:
+    """The set-up page as the coordinator opened it: the programme's URL, the editor's
+    fields, the index of its empty "add" row, and the questionnaire before any post."""
+
+    csrf: str
+    programme_id: int
+    url: str
+    fields: dict[str, str]
+    add: int
+    before: dict
+
+
+@pytest.fixture
+def opened(app: Flask, client: FlaskClient, seeded: dict) -> Opened:  # noqa: F811
     csrf = sign_in(client, seeded["tenant"], seeded["coordinator"], role="coordinator")
     url = f"/programmes/{seeded['programme']}"
-    page = client.get(f"{url}/settings").get_data(as_text=True)
-    return csrf, url, _editor_form(page)
+    fields = _editor_form(client.get(f"{url}/settings").get_data(as_text=True))
+    add = max(int(m[1]) for k in fields if (m := re.fullmatch(r"q(\d+)_key", k)))
+    programme_id = seeded["programme"]
+    return Opened(csrf, programme_id, url, fields, add, _questionnaire(app, programme_id))
 
 
 def _questionnaire(app: Flask, programme_id: int) -> dict:
@@ -72,10 +90,6 @@ def _edits(app: Flask) -> int:
             .select_from(AuditEvent)
             .where(AuditEvent.action == "programme.questionnaire")
         )
-
-
-def _add_row(fields: dict[str, str]) -> int:
-    return max(int(m[1]) for k in fields if (m := re.fullmatch(r"q(\d+)_key", k)))
 
 
 def test_the_set_up_page_has_the_editor_and_its_script(
@@ -97,11 +111,11 @@ def test_a_coordinator_adds_a_question_and_a_rule(
     app: Flask,
     client: FlaskClient,
     seeded: dict,  # noqa: F811
+    opened: Opened,
 ) -> None:
-    csrf, url, fields = _open(app, client, seeded)
-    add = _add_row(fields)
+    url, fields, add = opened.url, opened.fields, opened.add
     fields.update({f"q{add}_{k}": v for k, v in NEW_QUESTION.items()})
-    saved = client.post(f"{url}/questionnaire", data={**fields, "csrf_token": csrf})
+    saved = client.post(f"{url}/questionnaire", data=fields)
     assert saved.status_code == 303
     page = client.get(saved.headers["Location"]).get_data(as_text=True)
     assert "The questionnaire is saved." in page and "Which sport do you follow?" in page
@@ -109,7 +123,7 @@ def test_a_coordinator_adds_a_question_and_a_rule(
     rule = max(int(m[1]) for k in fields if (m := re.fullmatch(r"r(\d+)_question", k)))
     fields.update({f"r{rule}_question": "sport", f"r{rule}_rule": "same", f"r{rule}_weight": "9"})
     assert client.post(f"{url}/questionnaire", data=fields).status_code == 303
-    definition = _questionnaire(app, seeded["programme"])
+    definition = _questionnaire(app, opened.programme_id)
     assert definition["questions"][-1]["options"] == ["football", "cricket", "rugby"]
     assert {"question": "sport", "rule": "same", "weight": 9} in definition["rules"]
     assert _edits(app) == 2
@@ -122,11 +136,9 @@ def test_a_coordinator_adds_a_question_and_a_rule(
 def test_the_preview_shows_the_draft_and_saves_nothing(
     app: Flask,
     client: FlaskClient,
-    seeded: dict,  # noqa: F811
+    opened: Opened,
 ) -> None:
-    _csrf, url, fields = _open(app, client, seeded)
-    before = _questionnaire(app, seeded["programme"])
-    add = _add_row(fields)
+    url, fields, add, before = opened.url, opened.fields, opened.add, opened.before
     fields.update({f"q{add}_{k}": v for k, v in NEW_QUESTION.items()})
     fragment = client.post(f"{url}/questionnaire/preview?fragment=1", data=fields)
     html = fragment.get_data(as_text=True)
@@ -140,18 +152,16 @@ def test_the_preview_shows_the_draft_and_saves_nothing(
     bad = client.post(f"{url}/questionnaire/preview?fragment=1", data=fields)
     assert bad.status_code == 400
     assert "a choice question needs options" in bad.get_data(as_text=True)
-    assert _questionnaire(app, seeded["programme"]) == before
+    assert _questionnaire(app, opened.programme_id) == before
     assert _edits(app) == 0
 
 
 def test_bad_input_is_a_plain_400_and_changes_nothing(
     app: Flask,
     client: FlaskClient,
-    seeded: dict,  # noqa: F811
+    opened: Opened,
 ) -> None:
-    _csrf, url, fields = _open(app, client, seeded)
-    before = _questionnaire(app, seeded["programme"])
-    add = _add_row(fields)
+    url, fields, add, before = opened.url, opened.fields, opened.add, opened.before
     cases = [
         ({f"q{add}_key": "values", f"q{add}_kind": "text", f"q{add}_prompt": "Again?"},
          "used twice"),
@@ -167,36 +177,32 @@ def test_bad_input_is_a_plain_400_and_changes_nothing(
         assert response.status_code == 400, change
         assert says in response.get_data(as_text=True), change
     assert client.post(f"{url}/questionnaire", data={**fields, "csrf_token": ""}).status_code == 400
-    assert _questionnaire(app, seeded["programme"]) == before
+    assert _questionnaire(app, opened.programme_id) == before
     assert _edits(app) == 0
 
 
-def test_members_and_other_tenants_cannot_edit(
+def test_members_cannot_edit_or_preview(
     app: Flask,
     client: FlaskClient,
     seeded: dict,  # noqa: F811
+    opened: Opened,
 ) -> None:
-    _, url, fields = _open(app, client, seeded)
-    before = _questionnaire(app, seeded["programme"])
-    add = _add_row(fields)
+    url, fields, add, before = opened.url, opened.fields, opened.add, opened.before
     fields.update({f"q{add}_{k}": v for k, v in NEW_QUESTION.items()})
-    csrf = sign_in(client, seeded["tenant"], seeded["newcomer"])
-    assert client.post(f"{url}/questionnaire", data={**fields, "csrf_token": csrf}).status_code in (
-        401,
-        403,
-    )
-    assert client.post(f"{url}/questionnaire/preview", data=fields).status_code in (401, 403)
-    assert _questionnaire(app, seeded["programme"]) == before
+    fields["csrf_token"] = sign_in(client, seeded["tenant"], seeded["newcomer"])
+    for path in ("questionnaire", "questionnaire/preview", "questionnaire/preview?fragment=1"):
+        assert client.post(f"{url}/{path}", data=fields).status_code == 403, path
+    assert _questionnaire(app, opened.programme_id) == before
 
 
 def test_a_locked_questionnaire_is_refused_with_a_plain_409(
     app: Flask,
     client: FlaskClient,
-    seeded: dict,  # noqa: F811
+    opened: Opened,
 ) -> None:
-    csrf, url, fields = _open(app, client, seeded)
-    assert client.post(f"{url}/match/run", data={"csrf_token": csrf}).status_code == 303
-    before = _questionnaire(app, seeded["programme"])
+    url, fields = opened.url, opened.fields
+    assert client.post(f"{url}/match/run", data={"csrf_token": opened.csrf}).status_code == 303
+    before = _questionnaire(app, opened.programme_id)
     page = client.get(f"{url}/settings").get_data(as_text=True)
     assert "Matching has run for this programme" in page
     assert '<fieldset class="editor" disabled>' in page
@@ -204,4 +210,4 @@ def test_a_locked_questionnaire_is_refused_with_a_plain_409(
     refused = client.post(f"{url}/questionnaire", data=fields)
     assert refused.status_code == 409
     assert "Matching has run for this programme" in refused.get_data(as_text=True)
-    assert _questionnaire(app, seeded["programme"]) == before
+    assert _questionnaire(app, opened.programme_id) == before
