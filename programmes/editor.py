@@ -12,9 +12,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from records import Programme, record_event
+from records import Participant, Programme, record_event
 
 from .access import Actor, coordinated_programme
 from .enrolment import roles_for
@@ -34,6 +35,7 @@ class QuestionnaireEditor:
             empty when the draft is not valid.
         problem: What is wrong with the draft, or None.
         locked: Why the questionnaire can no longer change, or None.
+        enrolled: Members who have enrolled (and answered the questions as they were).
     """
 
     programme: Programme
@@ -41,6 +43,7 @@ class QuestionnaireEditor:
     forms: dict[str, list[dict[str, Any]]]
     problem: str | None
     locked: str | None
+    enrolled: int
 
 
 def questionnaire_editor(
@@ -75,6 +78,15 @@ def questionnaire_editor(
         forms=forms,
         problem=problem,
         locked=questionnaire_lock(session, programme),
+        enrolled=session.scalar(
+            select(func.count())
+            .select_from(Participant)
+            .where(
+                Participant.tenant_id == programme.tenant_id,
+                Participant.programme_id == programme.id,
+            )
+        )
+        or 0,
     )
 
 

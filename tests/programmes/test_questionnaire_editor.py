@@ -81,7 +81,7 @@ def test_add_a_question_of_every_kind_with_its_rules(open_demo, session: Session
          "text": {"raised": "you both enjoy {items}"}},
         {"question": "energy", "rule": "at_least", "weight": 1.5},
         {"question": "evenings", "rule": "timezone", "weight": 4, "hours": 2},
-        {"question": "tongues", "rule": "overlap", "weight": 10},
+        {"question": "tongues", "rule": "overlap", "weight": 9},
     ]  # fmt: skip
     before = _edits(session)
     definition = _with(demo.programme.questionnaire, *new, rules=rules)
@@ -95,6 +95,10 @@ def test_add_a_question_of_every_kind_with_its_rules(open_demo, session: Session
     editor = questionnaire_editor(session, demo.coordinator, demo.programme.id)
     assert "sport" in [q["id"] for q in editor.forms["mentee"]]
     assert "sport" in [q["id"] for q in editor.forms["mentor"]]
+    assert editor.enrolled == len(demo.mentors) + len(demo.mentees)
+    # Members who enrolled before have no answer to the new questions: matching still runs.
+    summary = run_matching(session, demo.coordinator, demo.programme.id)
+    assert summary.proposed > 0
 
 
 def test_edit_reorder_and_remove_through_the_editor_form(open_demo, session: Session) -> None:  # type: ignore[no-untyped-def]

@@ -104,6 +104,8 @@ def test_the_set_up_page_has_the_editor_and_its_script(
     nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])[1]
     assert f'src="/static/questionnaire-editor.js" nonce="{nonce}"' in page
     assert 'id="preview-mentee"' in page and 'id="preview-mentor"' in page
+    # The demo programme has members already: the page says what a change means for them.
+    assert re.search(r"\d+ members have enrolled already", page)
     assert client.get("/static/questionnaire-editor.js").status_code == 200
 
 
