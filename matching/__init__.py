@@ -23,12 +23,15 @@ from .errors import (
 )
 from .explain import Explanation, Factor, explain, explain_pairs
 from .matcher import Matcher
-from .questionnaire import Question, Questionnaire, Rule
+from .questionnaire import KINDS, RULE_KINDS, RULES, Question, Questionnaire, Rule
 from .result import MatchResult, Pair, Unmatched
 from .scoring import Scorer
 from .stable import blocking_pairs
 
 __all__ = [
+    "KINDS",
+    "RULES",
+    "RULE_KINDS",
     "AnswerError",
     "Explanation",
     "Factor",

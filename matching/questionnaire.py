@@ -27,7 +27,7 @@ from typing import Any
 
 from .errors import QuestionnaireError
 
-__all__ = ["KINDS", "RULES", "Question", "Questionnaire", "Rule"]
+__all__ = ["KINDS", "RULES", "RULE_KINDS", "Question", "Questionnaire", "Rule"]
 
 KINDS = ("tags", "choice", "scale", "availability", "languages", "text")
 RULES = ("same", "overlap", "complement", "at_least", "timezone")

@@ -15,6 +15,7 @@ from .choice import (
 from .coordination import evaluation_csv, programme_dashboard, rematch_pair, resolve_alert
 from .decisions import respond
 from .demo_data import DEMO_TENANT_SLUG, demo_overview, seed_demo
+from .editor import QuestionnaireEditor, edit_questionnaire, questionnaire_editor
 from .enrolment import enrol, roles_for, update_answers, withdraw
 from .erasure import (
     AlreadyErasedError,
@@ -64,7 +65,17 @@ from .matchday import (
 )
 from .mydata import SECTIONS, DataSection, member_data
 from .pages import DraftBoard, MemberProgramme, PairView, draft_board, member_programme
-from .questionnaire import check_answers, parse_form, questions_for, time_zone_choices
+from .questionnaire import (
+    AUDIENCES,
+    MAX_QUESTIONS,
+    MAX_RULES,
+    check_answers,
+    check_definition,
+    definition_from_form,
+    parse_form,
+    questions_for,
+    time_zone_choices,
+)
 from .readiness import (
     ReadinessFigures,
     ReadinessForm,
@@ -83,13 +94,17 @@ from .setup import (
     create_from_template,
     create_programme,
     list_programmes,
+    questionnaire_lock,
     set_status,
     update_programme,
 )
 from .templates import TEMPLATES
 
 __all__ = [
+    "AUDIENCES",
     "DEMO_TENANT_SLUG",
+    "MAX_QUESTIONS",
+    "MAX_RULES",
     "OBJECTIVES",
     "SECTIONS",
     "TEMPLATES",
@@ -114,6 +129,7 @@ __all__ = [
     "PermissionDeniedError",
     "ProgrammeError",
     "ProgrammeInput",
+    "QuestionnaireEditor",
     "ReadinessFigures",
     "ReadinessForm",
     "ReadinessRule",
@@ -122,13 +138,16 @@ __all__ = [
     "assign_pair",
     "carry_out_request",
     "check_answers",
+    "check_definition",
     "coordinated_programme",
     "coordinator_home",
     "copy_programme",
     "create_from_template",
     "create_programme",
+    "definition_from_form",
     "demo_overview",
     "draft_board",
+    "edit_questionnaire",
     "enrol",
     "erase_member",
     "evaluation_csv",
@@ -152,6 +171,8 @@ __all__ = [
     "pending_requests",
     "programme_dashboard",
     "publish",
+    "questionnaire_editor",
+    "questionnaire_lock",
     "questions_for",
     "ranked_mentors",
     "readiness_figures",

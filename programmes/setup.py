@@ -10,15 +10,19 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from records import Programme, record_event
+from records import Match, Programme, record_event
 from records.programmes import MATCHING_MODES, PROGRAMME_KINDS
 
 from .access import Actor, coordinated_programme, open_to_member, require_coordinator
-from .errors import InvalidInputError, NotFoundError
+from .errors import ConflictError, InvalidInputError, NotFoundError
 from .questionnaire import check_definition
 from .templates import TEMPLATES, template
 
 MAX_CAPACITY = 50
+QUESTIONNAIRE_LOCKED = (
+    "Matching has run for this programme, so its questionnaire can no longer change: "
+    "the answers members gave and the pairs made from them would no longer fit."
+)
 
 
 @dataclass(frozen=True)
@@ -153,14 +157,8 @@ def update_programme(
     programme = coordinated_programme(session, actor, programme_id)
     check_input(data)
     if data.questionnaire is not None:
-        if (
-            programme.status not in ("draft", "enrolling")
-            and data.questionnaire != programme.questionnaire
-        ):
-            raise InvalidInputError(
-                "The questionnaire cannot change after matching has started.",
-                {"questionnaire": "Locked after matching."},
-            )
+        if data.questionnaire != programme.questionnaire:
+            require_questionnaire_open(session, programme)
         programme.questionnaire = check_definition(data.questionnaire)
     programme.name = data.name.strip()
     programme.purpose = data.purpose.strip()
@@ -178,6 +176,32 @@ def update_programme(
         subject=programme,
     )
     return programme
+
+
+def questionnaire_lock(session: Session, programme: Programme) -> str | None:
+    """Why the programme's questionnaire may no longer change, or None while it may.
+
+    The one rule for every path that changes questions, options, rules or weights: once
+    matching has run (a draft was made, the programme moved past enrolment, a mentee
+    asked for a mentor, a pair exists), answers and pairs rest on the questions as
+    they were.
+    """
+    if programme.status not in ("draft", "enrolling") or "last_run" in (programme.settings or {}):
+        return QUESTIONNAIRE_LOCKED
+    any_match = session.scalars(
+        select(Match.id)
+        .where(Match.tenant_id == programme.tenant_id, Match.programme_id == programme.id)
+        .limit(1)
+    ).first()
+    return None if any_match is None else QUESTIONNAIRE_LOCKED
+
+
+def require_questionnaire_open(session: Session, programme: Programme) -> None:
+    """Raises:
+    ConflictError: the questionnaire is locked (see :func:`questionnaire_lock`)."""
+    reason = questionnaire_lock(session, programme)
+    if reason is not None:
+        raise ConflictError(reason)
 
 
 def copy_programme(

@@ -20,6 +20,7 @@ import records
 from programmes import Actor, ConflictError, InvalidInputError
 
 from .. import auth
+from ..i18n import gettext as _
 from ..ids import parse_id
 
 bp = Blueprint("programmes", __name__)
@@ -248,13 +249,60 @@ def create() -> ResponseReturnValue:
 @bp.get("/programmes/<int:programme_id>/settings")
 @auth.coordinator_required
 def settings(programme_id: int) -> ResponseReturnValue:
-    readiness = programmes.readiness_form(records.get_session(), current_actor(), programme_id)
+    session, actor = records.get_session(), current_actor()
+    readiness = programmes.readiness_form(session, actor, programme_id)
     return render_template(
         "programmes/settings.html",
         programme=readiness.programme,
         readiness=readiness,
+        editor=programmes.questionnaire_editor(session, actor, programme_id),
+        time_zones=programmes.time_zone_choices(),
         csrf_token=auth.csrf_token(),
     )
+
+
+def _questionnaire_draft() -> dict[str, Any]:
+    """The editor's posted fields as a definition (CSRF checked first)."""
+    auth.check_csrf(request.form.get("csrf_token"))
+    return programmes.definition_from_form(request.form.to_dict(flat=False))
+
+
+@bp.post("/programmes/<int:programme_id>/questionnaire")
+@auth.coordinator_required
+def save_questionnaire(programme_id: int) -> ResponseReturnValue:
+    """Save the editor's questionnaire. Bad input or a locked questionnaire is a plain
+    4xx page (the error handler's) and nothing is written."""
+    draft = _questionnaire_draft()
+    session = records.get_session()
+    programmes.edit_questionnaire(session, current_actor(), programme_id, draft)
+    session.commit()
+    flash(_("The questionnaire is saved."), "ok")
+    return redirect(
+        url_for("programmes.settings", programme_id=programme_id, _anchor="questionnaire"),
+        code=303,
+    )
+
+
+@bp.post("/programmes/<int:programme_id>/questionnaire/preview")
+@auth.coordinator_required
+def preview_questionnaire(programme_id: int) -> ResponseReturnValue:
+    """The members' form as the editor's draft would show it; writes nothing. The
+    editor's script asks for the fragment alone; without script, the Preview button
+    gets the editor and preview as a page."""
+    editor = programmes.questionnaire_editor(
+        records.get_session(), current_actor(), programme_id, _questionnaire_draft()
+    )
+    page = (
+        "programmes/_questionnaire_preview.html"
+        if request.args.get("fragment")
+        else "programmes/questionnaire_preview.html"
+    )
+    return render_template(
+        page,
+        editor=editor,
+        time_zones=programmes.time_zone_choices(),
+        csrf_token=auth.csrf_token(),
+    ), (400 if editor.problem else 200)
 
 
 def _optional_id(name: str) -> int | None:

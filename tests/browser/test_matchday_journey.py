@@ -15,11 +15,8 @@ from sqlalchemy import select
 
 import records
 from checkins.demo import PREVIOUS_NAME
-from lti_tool.app import create_app
-from programmes import seed_demo
 from records import Match, Programme
-from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET_KEY
-from tests.support.browser import chromium_page, live_server, screenshot
+from tests.support.browser import chromium_page, demo_app, live_server, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -48,19 +45,31 @@ def _fill_questionnaire(page, form: str, *, offer: bool) -> None:  # type: ignor
     scope.locator('input[name="languages"][value="English"]').check()
 
 
+def _create_programme(page, base: str, coordinator: str, name: str) -> str:  # type: ignore[no-untyped-def]
+    """The coordinator launches and sets up a one-to-one programme from its template;
+    the page is left on its set-up page. Returns the programme's (member) URL."""
+    _launch_as(page, base, coordinator)
+    page.locator("#programmes-link").click()
+    page.select_option("#template", "one_to_one")
+    page.fill("#name", name)
+    page.get_by_role("button", name="Create programme").click()
+    expect(page.locator("body")).to_contain_text("is set up and open for enrolment")
+    return page.url.replace("/settings", "")
+
+
+def _run_and_open_draft(page, base: str, coordinator: str, programme_url: str) -> str:  # type: ignore[no-untyped-def]
+    """The coordinator runs matching (one new pair) and opens its reasons; returns the
+    draft's text."""
+    _launch_as(page, base, coordinator)
+    page.goto(programme_url + "/match")
+    page.locator("#run").click()
+    expect(page.locator("body")).to_contain_text("Draft ready: 1 new pairs")
+    page.locator("#draft details summary").first.click()
+    return page.locator("#draft").inner_text()
+
+
 def test_coordinator_to_accepted_match(app_config: dict, tmp_path: Path) -> None:
-    app = create_app(
-        {
-            **app_config,
-            "TESTING": False,
-            "TANDEM_DEMO": True,
-            "SECRET_KEY": TEST_SECRET_KEY,
-            "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
-        }
-    )
-    with app.app_context():
-        seed_demo(records.get_session())
-        records.get_session().commit()
+    app = demo_app(app_config)
     with live_server(app) as base, chromium_page() as page:
         app.config["TANDEM_BASE_URL"] = base
         page.goto(base + "/")
@@ -69,14 +78,8 @@ def test_coordinator_to_accepted_match(app_config: dict, tmp_path: Path) -> None
         coordinator = page.locator("tbody tr").first.locator("td").first.inner_text().split(" ")[0]
 
         # The coordinator sets up a programme from a template.
-        _launch_as(page, base, coordinator)
-        page.locator("#programmes-link").click()
-        page.select_option("#template", "one_to_one")
-        page.fill("#name", "Browser cohort")
-        page.get_by_role("button", name="Create programme").click()
-        expect(page.locator("body")).to_contain_text("is set up and open for enrolment")
+        programme_url = _create_programme(page, base, coordinator, "Browser cohort")
         screenshot(page, "matchday-02-programme-set-up")
-        programme_url = page.url.replace("/settings", "")
 
         # A mentor and a mentee enrol.
         for person, role in (("Amara", "mentor"), ("Owen", "mentee")):
@@ -91,12 +94,7 @@ def test_coordinator_to_accepted_match(app_config: dict, tmp_path: Path) -> None
             expect(page.locator("body")).to_contain_text("You are enrolled")
 
         # Match day: run, read why, publish.
-        _launch_as(page, base, coordinator)
-        page.goto(programme_url + "/match")
-        page.locator("#run").click()
-        expect(page.locator("body")).to_contain_text("Draft ready: 1 new pairs")
-        page.locator("#draft details summary").first.click()
-        draft = page.locator("#draft").inner_text()
+        draft = _run_and_open_draft(page, base, coordinator, programme_url)
         assert "offers negotiation and public speaking, which you want to learn" in draft
         assert "you both value" in draft
         screenshot(page, "matchday-04-draft")

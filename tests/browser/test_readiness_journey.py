@@ -20,11 +20,10 @@ from connectors.moodle import MoodleConnector
 from lti_tool.app import create_app
 from programmes import seed_demo
 from records import ConnectorConfig, Match, Member, Programme
-from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET_KEY
 from tests.connectors.test_moodle import moodle_site
-from tests.support.browser import chromium_page, live_server, screenshot
+from tests.support.browser import chromium_page, demo_config, live_server, screenshot
 
-from .test_matchday_journey import _fill_questionnaire, _launch_as
+from .test_matchday_journey import _create_programme, _fill_questionnaire, _launch_as
 
 pytestmark = pytest.mark.browser
 MOODLE = "https://moodle.example.org"
@@ -70,15 +69,7 @@ def _sync(app, tenant_id: int, connector_id: int, *, completed: bool) -> None:  
 def test_a_mentor_becomes_ready_when_moodle_reports_the_completion(
     app_config: dict, tmp_path: Path
 ) -> None:
-    app = create_app(
-        {
-            **app_config,
-            "TESTING": False,
-            "TANDEM_DEMO": True,
-            "SECRET_KEY": TEST_SECRET_KEY,
-            "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
-        }
-    )
+    app = create_app(demo_config(app_config))
     with app.app_context():
         session = records.get_session()
         tenant = seed_demo(session)
@@ -104,13 +95,7 @@ def test_a_mentor_becomes_ready_when_moodle_reports_the_completion(
         coordinator = page.locator("tbody tr").first.locator("td").first.inner_text().split(" ")[0]
 
         # The coordinator sets up a programme that asks mentors to complete the course.
-        _launch_as(page, base, coordinator)
-        page.locator("#programmes-link").click()
-        page.select_option("#template", "one_to_one")
-        page.fill("#name", "Ready cohort")
-        page.get_by_role("button", name="Create programme").click()
-        expect(page.locator("body")).to_contain_text("is set up and open for enrolment")
-        programme_url = page.url.replace("/settings", "")
+        programme_url = _create_programme(page, base, coordinator, "Ready cohort")
         page.select_option("#mentor_course", label="Mentor essentials (MENT101) · moodle")
         page.locator("#save-readiness").click()
         expect(page.locator("body")).to_contain_text("Readiness rules saved")

@@ -70,3 +70,41 @@ def screenshot(page: object, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+def demo_config(app_config: dict) -> dict:
+    """The test app's configuration as ``tandem demo`` runs (Demo LMS on, real keys)."""
+    from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET_KEY
+
+    return {
+        **app_config,
+        "TESTING": False,
+        "TANDEM_DEMO": True,
+        "SECRET_KEY": TEST_SECRET_KEY,
+        "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
+    }
+
+
+def demo_app(app_config: dict) -> Flask:
+    """The app of :func:`demo_config`, seeded with the demo data."""
+    import records
+    from lti_tool.app import create_app
+    from programmes import seed_demo
+
+    app = create_app(demo_config(app_config))
+    with app.app_context():
+        seed_demo(records.get_session())
+        records.get_session().commit()
+    return app
+
+
+def csp_violations(page: object) -> list[str]:
+    """A list that fills with the page's Content Security Policy reports (none is wanted)."""
+    seen: list[str] = []
+    page.on(  # type: ignore[attr-defined]
+        "console",
+        lambda message: (
+            seen.append(message.text) if "Content Security Policy" in message.text else None
+        ),
+    )
+    return seen
