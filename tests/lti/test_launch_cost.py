@@ -63,9 +63,9 @@ def test_a_known_learners_launch_keeps_to_its_budget(app, client, platform) -> N
     assert (login.statements, login.checkouts) == (3, 2)
     # launch: one transaction for every check and record, the session included.
     assert launch.checkouts == 1
-    assert launch.statements <= 11
+    assert launch.statements <= 9
     # landing: the session check shares the page's transaction.
-    assert (landing.statements, landing.checkouts) == (4, 1)
+    assert (landing.statements, landing.checkouts) == (3, 1)
 
 
 def test_a_member_page_is_one_transaction(app, client, platform) -> None:
