@@ -126,6 +126,16 @@ def postgres_pid(url: str) -> int | None:
         engine.dispose()
 
 
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server or worker; on a busy machine a graceful stop may take too long."""
+    process.terminate()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
 class Site:
     """The settings shared by the seeding app, `tandem serve` and `tandem worker`."""
 
@@ -179,8 +189,7 @@ class Site:
                 time.sleep(0.2)
             yield
         finally:
-            server.terminate()
-            server.wait(30)
+            stop(server)
             log.close()
             errors = [line for line in Path(log.name).read_text().splitlines()
                       if re.match(r"\w*(Error|Exception)\b", line)]  # fmt: skip
@@ -195,12 +204,7 @@ class Site:
             try:
                 yield
             finally:
-                process.terminate()
-                try:
-                    process.wait(30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(10)
+                stop(process)
                 if os.environ.get("TANDEM_BENCH_SHOW_WORKER_LOG"):
                     print(log.read_text()[-3000:], file=sys.stderr)
 
