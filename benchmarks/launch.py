@@ -15,96 +15,33 @@ Prints one line per backend: backend, platforms, launches, p50 and p95 milliseco
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import random
 import statistics
 import tempfile
-import time
-import uuid
+from contextlib import ExitStack
 from pathlib import Path
 from timeit import default_timer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import jwt
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives.asymmetric import rsa
-from jwt.algorithms import RSAAlgorithm
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
+from lti_platforms import Platform, id_token, postgres_database, register_platforms
 
 import records
 from lti_tool.app import create_app
-from platforms import PlatformSettings, add_platform, rotate_key
-from records import Tenant, make_engine, migrate
+from records import make_engine, migrate
 
-LTI = "https://purl.imsglobal.org/spec/lti/claim/"
 N_PLATFORM_KEYS = 4  # RSA key generation is slow; platforms share a few keys, each own kid
 LEARNERS_PER_PLATFORM = 30
 WARMUP = 20
 
 
-def _jwk(key: rsa.RSAPrivateKey, kid: str) -> dict:
-    jwk = json.loads(RSAAlgorithm.to_jwk(key.public_key()))
-    jwk.update({"kid": kid, "alg": "RS256", "use": "sig"})
-    return jwk
-
-
-def _register(app, n_platforms: int, keys: list[rsa.RSAPrivateKey]) -> list[dict]:  # type: ignore[no-untyped-def]
-    platforms = []
-    with app.app_context(), records.get_database(app).transaction() as session:
-        rotate_key(session, app.extensions["tandem.secrets"])
-        for number in range(n_platforms):
-            issuer = f"https://lms{number}.example.edu"
-            tenant = add_platform(
-                session,
-                PlatformSettings(
-                    issuer=issuer,
-                    client_id=f"client-{number}",
-                    auth_login_url=f"{issuer}/auth",
-                    auth_token_url=f"{issuer}/token",
-                    key_set_url=f"{issuer}/jwks",
-                    deployment_ids=(f"deployment-{number}",),
-                    product="moodle" if number % 2 else "canvas",
-                ),
-            )
-            kid = f"kid-{number}"
-            key = keys[number % len(keys)]
-            session.get(Tenant, tenant.id).key_set = {"keys": [_jwk(key, kid)]}
-            platforms.append({"number": number, "issuer": issuer, "key": key, "kid": kid})
-    return platforms
-
-
-def _id_token(platform: dict, nonce: str, learner: int) -> str:
-    now = int(time.time())
-    number = platform["number"]
-    claims = {
-        "iss": platform["issuer"],
-        "aud": f"client-{number}",
-        "sub": f"user-{learner}",
-        "iat": now,
-        "exp": now + 300,
-        "nonce": nonce,
-        "given_name": f"Learner{learner}",
-        "family_name": f"Platform{number}",
-        "email": f"learner{learner}@lms{number}.example.edu",
-        LTI + "message_type": "LtiResourceLinkRequest",
-        LTI + "version": "1.3.0",
-        LTI + "deployment_id": f"deployment-{number}",
-        LTI + "target_link_uri": "http://localhost/lti/launch",
-        LTI + "resource_link": {"id": "link-1"},
-        LTI + "roles": ["http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"],
-        LTI + "context": {"id": "course-1", "title": "Mentoring 101"},
-        LTI + "tool_platform": {"product_family_code": "moodle"},
-    }
-    return jwt.encode(claims, platform["key"], algorithm="RS256", headers={"kid": platform["kid"]})
-
-
-def _one_launch(client, platform: dict, learner: int) -> float:  # type: ignore[no-untyped-def]
+def _one_launch(client, platform: Platform, learner: int) -> float:  # type: ignore[no-untyped-def]
     query = urlencode(
         {
-            "iss": platform["issuer"],
-            "client_id": f"client-{platform['number']}",
+            "iss": platform.issuer,
+            "client_id": platform.client_id,
             "login_hint": f"user-{learner}",
             "target_link_uri": "http://localhost/lti/launch",
         }
@@ -113,7 +50,7 @@ def _one_launch(client, platform: dict, learner: int) -> float:  # type: ignore[
     login = client.get(f"/lti/login?{query}")
     elapsed = default_timer() - started
     params = parse_qs(urlsplit(login.headers["Location"]).query)
-    token = _id_token(platform, params["nonce"][0], learner)  # the platform's work: untimed
+    token = id_token(platform, params["nonce"][0], f"user-{learner}", "http://localhost/lti/launch")
     started = default_timer()
     launch = client.post("/lti/launch", data={"id_token": token, "state": params["state"][0]})
     landing = client.get(launch.headers["Location"])
@@ -142,7 +79,7 @@ def run(
             "TANDEM_RATE_LIMITS": {"lti.login": "1000000 per minute"},
         }
     )
-    platforms = _register(app, args.platforms, keys)
+    platforms = register_platforms(app, args.platforms, keys)
     rng = random.Random(args.seed)
     client = app.test_client()
     timings = []
@@ -153,22 +90,6 @@ def run(
             timings.append(elapsed)
     records.get_database(app).dispose()
     return timings
-
-
-def _postgres_database(server_url: str) -> tuple[str, object]:
-    admin_url = make_url(server_url).set(drivername="postgresql+psycopg")
-    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"tandem_bench_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    return admin_url.set(database=name).render_as_string(hide_password=False), (admin, name)
-
-
-def _drop(admin_and_name: object) -> None:
-    admin, name = admin_and_name  # type: ignore[misc]
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
 
 
 def main() -> None:
@@ -185,17 +106,14 @@ def main() -> None:
     args = parser.parse_args()
     keys = [rsa.generate_private_key(public_exponent=65537, key_size=2048)
             for _ in range(N_PLATFORM_KEYS)]  # fmt: skip
-    with tempfile.TemporaryDirectory() as folder:
-        backends = [("sqlite", f"sqlite:///{folder}/bench.sqlite3", None)]
+    with tempfile.TemporaryDirectory() as folder, ExitStack() as stack:
+        backends = [("sqlite", f"sqlite:///{folder}/bench.sqlite3")]
         if args.postgres_url:
-            url, cleanup = _postgres_database(args.postgres_url)
-            backends.append(("postgresql", url, cleanup))
-        for backend, url, cleanup in backends:
-            try:
-                timings = run(url, args, keys, Path(folder))
-            finally:
-                if cleanup is not None:
-                    _drop(cleanup)
+            backends.append(
+                ("postgresql", stack.enter_context(postgres_database(args.postgres_url)))
+            )
+        for backend, url in backends:
+            timings = run(url, args, keys, Path(folder))
             timings_ms = sorted(t * 1000 for t in timings)
             p95 = timings_ms[max(0, round(0.95 * len(timings_ms)) - 1)]
             print(

@@ -1,13 +1,17 @@
 """Load on `tandem serve --workers 4` over PostgreSQL, as real HTTP from loopback clients.
 
-Three parts (``--part``), each against a throwaway database on the PostgreSQL server
+Four parts (``--part``), each against a throwaway database on the PostgreSQL server
 ``--postgres-url`` (default ``TANDEM_TEST_POSTGRES_URL``) and a real `tandem serve`:
 
 - ``mix``: members of several tenants (a programme of pairs each, ``--members`` in all)
   doing learner launches (login, signed id_token post, landing page), member page views,
   check-in posts and coordinator dashboard views, at increasing numbers of concurrent
-  clients (``--levels``) for ``--seconds`` each. One line per level: requests/s,
-  launches/s, p50/p95/p99 ms, errors. Stops after the level whose p95 passes 250 ms.
+  clients (``--levels``) for ``--seconds`` each, ``--repeat`` times. One line per window:
+  requests/s, launches/s, p50/p95/p99 ms, p95 per kind, errors, and the CPU milliseconds
+  per request spent by the server's workers, by PostgreSQL (when its server runs on this
+  machine) and by this client; then the median line of the level. Stops after the level
+  whose median p95 passes 250 ms.
+- ``launch``: the same, with learner launches only (a launch counts its three requests).
 - ``roster``: coordinator launches of courses with a ``--roster``-member NRPS roster served
   by a loopback platform; a `tandem worker` imports. Prints the launch page p95 and how
   long each import took after its launch.
@@ -15,9 +19,14 @@ Three parts (``--part``), each against a throwaway database on the PostgreSQL se
   both p50s and their difference.
 
 The client runs on the same 2-core machine as the server and the database: its own CPU
-use lowers what the server can do. Platform work (signing id_tokens) is not timed.
+use lowers what the server can do, so it is printed. Platform work (signing id_tokens:
+each carries the nonce the tool chose at login, so it cannot be signed in advance) is
+not timed, but its CPU is in the client's figure. Each simulated member comes from an
+address of its own (``X-Forwarded-For`` through one trusted proxy, as behind a load
+balancer), so the default per-client rate limits stay in force and are counted.
 
     .venv/bin/python benchmarks/load.py --part mix --levels 2,4,8,16 --seconds 10
+    .venv/bin/python benchmarks/load.py --part launch --levels 4,8,16 --repeat 3
 """
 
 from __future__ import annotations
@@ -27,6 +36,7 @@ import json
 import os
 import random
 import re
+import resource
 import secrets
 import socket
 import statistics
@@ -35,7 +45,6 @@ import sys
 import tempfile
 import threading
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -43,30 +52,33 @@ from pathlib import Path
 from timeit import default_timer
 from urllib.parse import parse_qs, urlencode, urlsplit
 
-import jwt
 import requests
 from cryptography.fernet import Fernet
 from cryptography.hazmat.primitives.asymmetric import rsa
 from sqlalchemy import select, text
-from sqlalchemy.engine import make_url
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from dashboard import seed_programme
-from launch import _jwk
+from lti_platforms import (
+    CUSTOM,
+    INSTRUCTOR,
+    LEARNER,
+    LTI,
+    NRPS,
+    Platform,
+    id_token,
+    postgres_database,
+    register_platforms,
+)
 
 import records
 from lti_tool.app import create_app
-from platforms import PlatformSettings, add_platform, rotate_key
 from portals import PortalSettings, add_portal
 from records import Identity, Member, Tenant, make_engine, migrate
 
-LTI = "https://purl.imsglobal.org/spec/lti/claim/"
-NRPS = "https://purl.imsglobal.org/spec/lti-nrps/claim/namesroleservice"
-CUSTOM = LTI + "custom"
-LEARNER = "http://purl.imsglobal.org/vocab/lis/v2/membership#Learner"
-INSTRUCTOR = "http://purl.imsglobal.org/vocab/lis/v2/membership#Instructor"
 ROOT = Path(__file__).resolve().parent.parent
 TANDEM = str(ROOT / ".venv" / "bin" / "tandem")
+TICKS = os.sysconf("SC_CLK_TCK")
 
 
 def free_port() -> int:
@@ -77,21 +89,51 @@ def free_port() -> int:
 
 @contextmanager
 def throwaway_database(server_url: str) -> Iterator[str]:
-    admin_url = make_url(server_url).set(drivername="postgresql+psycopg")
-    admin = make_engine(admin_url, isolation_level="AUTOCOMMIT")
-    name = f"tandem_load_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = admin_url.set(database=name).render_as_string(hide_password=False)
-    try:
+    with postgres_database(server_url) as url:
         engine = make_engine(url)
         migrate.upgrade(engine)
         engine.dispose()
         yield url
+
+
+def process_tree_cpu(pid: int) -> float:
+    """CPU seconds used so far by the live processes of ``pid``'s tree (Linux /proc)."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / TICKS
+        children = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return total
+    return total + sum(process_tree_cpu(int(child)) for child in children)
+
+
+def client_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def postgres_pid(url: str) -> int | None:
+    """The postmaster's pid when the PostgreSQL server runs on this machine and says where."""
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            folder = connection.execute(text("SELECT current_setting('data_directory')")).scalar()
+        return int(Path(folder, "postmaster.pid").read_text().split()[0])
+    except Exception:  # not local, not readable, not allowed: the figure is left out
+        return None
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        engine.dispose()
+
+
+def stop(process: subprocess.Popen) -> None:
+    """Stop a server or worker; on a busy machine a graceful stop may take too long."""
+    process.terminate()
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
 
 
 class Site:
@@ -100,6 +142,8 @@ class Site:
     def __init__(self, url: str, folder: Path) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
+        self.server_pid: int | None = None
+        self.postgres_pid = postgres_pid(url)
         self.env = {
             **os.environ,
             "TANDEM_DATABASE_URL": url,
@@ -107,6 +151,11 @@ class Site:
             "TANDEM_ENCRYPTION_KEY": Fernet.generate_key().decode(),
             "TANDEM_INSTANCE_PATH": str(folder),
             "TANDEM_BASE_URL": self.base,
+            # Plain http on loopback: the development switch.
+            "TANDEM_ALLOW_INSECURE_URLS": "1",
+            # As behind a load balancer: each simulated member's address comes in
+            # X-Forwarded-For, so per-client rate limits apply per member.
+            "TANDEM_PROXY_COUNT": "1",
         }
         self.app = create_app(
             {
@@ -119,12 +168,14 @@ class Site:
 
     @contextmanager
     def serving(self, workers: int = 4) -> Iterator[None]:
+        log = (Path(self.env["TANDEM_INSTANCE_PATH"]) / "server.log").open("w")
         server = subprocess.Popen(
             [TANDEM, "serve", "--bind", f"127.0.0.1:{self.port}", "--workers", str(workers)],
             env=self.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stdout=log,
+            stderr=log,
         )
+        self.server_pid = server.pid
         try:
             deadline = time.monotonic() + 60
             while True:
@@ -138,8 +189,12 @@ class Site:
                 time.sleep(0.2)
             yield
         finally:
-            server.terminate()
-            server.wait(30)
+            stop(server)
+            log.close()
+            errors = [line for line in Path(log.name).read_text().splitlines()
+                      if re.match(r"\w*(Error|Exception)\b", line)]  # fmt: skip
+            for line in sorted(set(errors))[:10]:
+                print(f"  server: {line}", file=sys.stderr)
 
     @contextmanager
     def worker(self) -> Iterator[None]:
@@ -149,152 +204,151 @@ class Site:
             try:
                 yield
             finally:
-                process.terminate()
-                try:
-                    process.wait(30)
-                except subprocess.TimeoutExpired:
-                    process.kill()
-                    process.wait(10)
+                stop(process)
                 if os.environ.get("TANDEM_BENCH_SHOW_WORKER_LOG"):
                     print(log.read_text()[-3000:], file=sys.stderr)
 
-
-def register(site: Site, n_tenants: int, key: rsa.RSAPrivateKey, token_base: str) -> list[dict]:
-    tenants = []
-    with site.app.app_context(), records.get_database(site.app).transaction() as session:
-        rotate_key(session, site.app.extensions["tandem.secrets"])
-        for number in range(n_tenants):
-            issuer = f"https://lms{number}.example.edu"
-            tenant = add_platform(
-                session,
-                PlatformSettings(
-                    issuer=issuer,
-                    client_id=f"client-{number}",
-                    auth_login_url=f"{issuer}/auth",
-                    auth_token_url=f"{token_base}/token",
-                    key_set_url=f"{issuer}/jwks",
-                    deployment_ids=(f"deployment-{number}",),
-                    product="moodle",
-                ),
-            )
-            session.get(Tenant, tenant.id).key_set = {"keys": [_jwk(key, f"kid-{number}")]}
-            tenants.append(
-                {"number": number, "issuer": issuer, "tenant_id": tenant.id, "key": key,
-                 "kid": f"kid-{number}"})  # fmt: skip
-    return tenants
+    def cpu(self) -> tuple[float, float | None]:
+        """CPU seconds so far of the server's workers and of PostgreSQL (``None``: unknown)."""
+        server = process_tree_cpu(self.server_pid) if self.server_pid else 0.0
+        database = process_tree_cpu(self.postgres_pid) if self.postgres_pid else None
+        return server, database
 
 
-def id_token(site: Site, tenant: dict, nonce: str, sub: str, **extra: object) -> str:
-    now = int(time.time())
-    n = tenant["number"]
-    claims = {
-        "iss": tenant["issuer"], "aud": f"client-{n}", "sub": sub, "iat": now,
-        "exp": now + 300, "nonce": nonce, "given_name": sub, "family_name": f"T{n}",
-        "email": f"{sub}@lms{n}.example.edu",
-        LTI + "message_type": "LtiResourceLinkRequest", LTI + "version": "1.3.0",
-        LTI + "deployment_id": f"deployment-{n}",
-        LTI + "target_link_uri": f"{site.base}/lti/launch",
-        LTI + "resource_link": {"id": "link-1"}, LTI + "roles": [LEARNER],
-        LTI + "context": {"id": "course-1", "title": "Mentoring"},
-        LTI + "tool_platform": {"product_family_code": "moodle"},
-    }  # fmt: skip
-    claims.update(extra)
-    return jwt.encode(claims, tenant["key"], algorithm="RS256", headers={"kid": tenant["kid"]})
+class Browser:
+    """One simulated person's browser: their own address and cookies, over a kept-alive
+    connection (a fresh browser per person would only add client work)."""
+
+    def __init__(self, address: str) -> None:
+        self.http = requests.Session()
+        self.http.headers["X-Forwarded-For"] = address
+
+    def become(self, address: str) -> requests.Session:
+        """Start afresh as another person: no cookies, their address."""
+        self.http.cookies.clear()
+        self.http.headers["X-Forwarded-For"] = address
+        return self.http
 
 
-def launch(site: Site, http: requests.Session, tenant: dict, sub: str, **extra: object) -> float:
-    """One browser launch; returns the seconds the tool took (platform signing untimed)."""
+def address_of(number: int) -> str:
+    return f"10.{number >> 16 & 255}.{number >> 8 & 255}.{number & 255}"
+
+
+def launch(
+    site: Site, http: requests.Session, platform: Platform, sub: str, **extra: object
+) -> tuple[float, float]:
+    """One browser launch; returns the seconds the tool took (platform signing untimed) and
+    the seconds spent signing."""
     query = urlencode(
-        {"iss": tenant["issuer"], "client_id": f"client-{tenant['number']}", "login_hint": sub,
+        {"iss": platform.issuer, "client_id": platform.client_id, "login_hint": sub,
          "target_link_uri": f"{site.base}/lti/launch"})  # fmt: skip
     started = default_timer()
     login = http.get(f"{site.base}/lti/login?{query}", allow_redirects=False, timeout=30)
     took = default_timer() - started
+    if login.status_code != 302:
+        raise RuntimeError(f"login: {login.status_code}")
     params = parse_qs(urlsplit(login.headers["Location"]).query)
-    token = id_token(site, tenant, params["nonce"][0], sub, **extra)
+    signing = default_timer()
+    token = id_token(platform, params["nonce"][0], sub, f"{site.base}/lti/launch", **extra)
+    signing = default_timer() - signing
     started = default_timer()
     posted = http.post(f"{site.base}/lti/launch", data={"id_token": token,
                        "state": params["state"][0]}, allow_redirects=False, timeout=30)  # fmt: skip
+    if posted.status_code != 303:
+        raise RuntimeError(f"launch: {posted.status_code}")
     landing = http.get(site.base + posted.headers["Location"], timeout=30)
     took += default_timer() - started
     if landing.status_code != 200:
-        raise RuntimeError(f"launch: {posted.status_code} then {landing.status_code}")
-    return took
+        raise RuntimeError(f"landing: {landing.status_code}")
+    return took, signing
 
 
 # ---- mix -----------------------------------------------------------------------------
 
 
-def seed_mix(site: Site, tenants: list[dict], n_members: int, rng: random.Random) -> list[dict]:
-    """A running programme of pairs per tenant; each member launchable as ``m<member id>``."""
-    people = []
-    per_tenant = n_members // len(tenants)
+def seed_mix(
+    site: Site, platforms: list[Platform], n_members: int, rng: random.Random
+) -> tuple[list[dict], dict[int, int]]:
+    """A running programme of pairs per tenant; each member launchable as ``m<member id>``.
+
+    Returns the people and each tenant's programme id.
+    """
+    people, programmes = [], {}
+    per_tenant = n_members // len(platforms)
     with site.app.app_context(), records.get_database(site.app).transaction() as session:
-        for tenant in tenants:
-            programme_id = seed_programme(session, tenant["tenant_id"], "Load", per_tenant,
-                                          per_tenant * 2, rng)  # fmt: skip
-            tenant["programme_id"] = programme_id
-            ids = session.scalars(select(Member.id).where(
-                Member.tenant_id == tenant["tenant_id"])).all()  # fmt: skip
-            session.add_all(Identity(tenant_id=tenant["tenant_id"], member_id=i, source="lti",
+        for platform in platforms:
+            tenant_id = platform.tenant_id
+            programmes[tenant_id] = seed_programme(session, tenant_id, "Load", per_tenant,
+                                                   per_tenant * 2, rng)  # fmt: skip
+            ids = session.scalars(select(Member.id).where(Member.tenant_id == tenant_id)).all()
+            session.add_all(Identity(tenant_id=tenant_id, member_id=i, source="lti",
                                      external_id=f"m{i}") for i in ids)  # fmt: skip
-            people += [{"tenant": tenant, "sub": f"m{i}"} for i in ids]
-    return people
+            people += [{"platform": platform, "sub": f"m{i}", "address": address_of(i)}
+                       for i in ids]  # fmt: skip
+    return people, programmes
 
 
 class Client(threading.Thread):
-    """One simulated member (or coordinator) working through the mix until told to stop."""
+    """One simulated browser working through the mix until told to stop."""
 
-    WEIGHTS = {"launch": 40, "member_page": 30, "checkin": 15, "dashboard": 15}
+    MIX = {"launch": 40, "member_page": 30, "checkin": 15, "dashboard": 15}
 
-    def __init__(self, site: Site, people: list[dict], tenants: list[dict], seed: int,
-                 stop: threading.Event) -> None:  # fmt: skip
+    def __init__(self, site: Site, people: list[dict], programmes: dict[int, int],
+                 weights: dict[str, int], seed: int, stop: threading.Event) -> None:  # fmt: skip
         super().__init__(daemon=True)
-        self.site, self.people, self.tenants, self.stop = site, people, tenants, stop
+        self.site, self.people, self.programmes, self.stop = site, people, programmes, stop
+        self.weights = weights
         self.rng = random.Random(seed)
         self.timings: list[tuple[str, float]] = []
-        self.errors = 0
+        self.signing = 0.0
+        self.errors: list[str] = []
+        self.browser = Browser(address_of(seed))
+        self.member: requests.Session | None = None
+        self.poster: tuple[requests.Session, str, str] | None = None
+        self.coordinator: tuple[requests.Session, int] | None = None
 
     def run(self) -> None:
-        ops, weights = zip(*self.WEIGHTS.items(), strict=True)
+        ops, weights = zip(*self.weights.items(), strict=True)
         while not self.stop.is_set():
             op = self.rng.choices(ops, weights)[0]
             try:
                 self.timings.append((op, getattr(self, op)()))
-            except Exception:
-                self.errors += 1
+            except Exception as exc:
+                self.errors.append(f"{op}: {exc}")
 
-    def _member_session(self) -> tuple[requests.Session, dict]:
-        person = self.rng.choice(self.people)
-        http = requests.Session()
-        launch(self.site, http, person["tenant"], person["sub"])
-        return http, person
+    def _launched(self, person: dict) -> requests.Session:
+        """A browser of its own, signed in as ``person`` (set up once, untimed)."""
+        browser = Browser(person["address"])
+        self.signing += launch(self.site, browser.http, person["platform"], person["sub"])[1]
+        return browser.http
 
     def launch(self) -> float:
         person = self.rng.choice(self.people)
-        with requests.Session() as http:
-            return launch(self.site, http, person["tenant"], person["sub"])
+        http = self.browser.become(person["address"])
+        took, signing = launch(self.site, http, person["platform"], person["sub"])
+        self.signing += signing
+        return took
 
     def member_page(self) -> float:
-        if not hasattr(self, "member"):
-            self.member = self._member_session()
+        if self.member is None:
+            self.member = self._launched(self.rng.choice(self.people))
         started = default_timer()
-        page = self.member[0].get(f"{self.site.base}/me", timeout=30)
+        page = self.member.get(f"{self.site.base}/me", timeout=30)
         took = default_timer() - started
         page.raise_for_status()
         return took
 
     def checkin(self) -> float:
         for _ in range(5):  # a member of a running pair (some pairs have closed)
-            if hasattr(self, "poster"):
+            if self.poster is not None:
                 break
-            http, _person = self._member_session()
+            http = self._launched(self.rng.choice(self.people))
             page = http.get(f"{self.site.base}/checkins/", timeout=30).text
             match = re.search(r'action="/checkins/matches/(\d+)/checkins"', page)
             csrf = re.search(r'name="csrf_token" value="([^"]+)"', page)
             if match and csrf:
                 self.poster = (http, match.group(1), csrf.group(1))
-        if not hasattr(self, "poster"):
+        if self.poster is None:
             raise RuntimeError("no running pair to log a check-in for")
         http, match_id, csrf = self.poster
         started = default_timer()
@@ -309,13 +363,15 @@ class Client(threading.Thread):
         return took
 
     def dashboard(self) -> float:
-        if not hasattr(self, "coordinator"):
-            tenant = self.rng.choice(self.tenants)
-            http = requests.Session()
-            launch(self.site, http, tenant, f"coordinator-{self.rng.randrange(10**6)}",
-                   **{LTI + "roles": [INSTRUCTOR],
-                      CUSTOM: {"tandem_programme_id": str(tenant["programme_id"])}})  # fmt: skip
-            self.coordinator = (http, tenant["programme_id"])
+        if self.coordinator is None:
+            platform = self.rng.choice(self.people)["platform"]
+            programme_id = self.programmes[platform.tenant_id]
+            browser = Browser(address_of(10**6 + self.rng.randrange(10**6)))
+            self.signing += launch(
+                self.site, browser.http, platform, f"coordinator-{self.rng.randrange(10**6)}",
+                **{LTI + "roles": [INSTRUCTOR],
+                   CUSTOM: {"tandem_programme_id": str(programme_id)}})[1]  # fmt: skip
+            self.coordinator = (browser.http, programme_id)
         http, programme_id = self.coordinator
         started = default_timer()
         page = http.get(f"{self.site.base}/dashboard/{programme_id}", timeout=30)
@@ -329,37 +385,79 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[max(0, round(q * len(ordered)) - 1)] * 1000 if ordered else float("nan")
 
 
+# A launch is three requests (login, id_token post, landing page); the other kinds one.
+REQUESTS_PER = {"launch": 3, "member_page": 1, "checkin": 1, "dashboard": 1}
+
+
+def measure(site: Site, people: list[dict], programmes: dict[int, int], weights: dict[str, int],
+            level: int, seconds: float, seed: int) -> dict[str, float]:  # fmt: skip
+    """One window of ``seconds`` with ``level`` clients; the figures of that window."""
+    stop = threading.Event()
+    clients = [Client(site, people, programmes, weights, seed + n, stop) for n in range(level)]
+    for client in clients:  # sessions for page views, check-ins, dashboards: untimed
+        client.start()
+    time.sleep(min(2.0, seconds / 5))  # warm up
+    for client in clients:
+        client.timings.clear()
+        client.errors.clear()
+        client.signing = 0.0
+    server_0, database_0 = site.cpu()
+    client_0, started = client_cpu(), default_timer()
+    time.sleep(seconds)
+    stop.set()
+    elapsed = default_timer() - started
+    server_1, database_1 = site.cpu()
+    client_1 = client_cpu()
+    for client in clients:
+        client.join(60)
+    timings = [t for c in clients for t in c.timings]
+    errors = [e for c in clients for e in c.errors]
+    for error in sorted(set(errors))[:5]:
+        print(f"  error: {error}", file=sys.stderr)
+    n_requests = sum(REQUESTS_PER[op] for op, _ in timings) or 1
+    all_s = [t for _, t in timings]
+    figures = {
+        "requests_per_s": n_requests / elapsed,
+        "launches_per_s": sum(op == "launch" for op, _ in timings) / elapsed,
+        "p50_ms": percentile(all_s, 0.5),
+        "p95_ms": percentile(all_s, 0.95),
+        "p99_ms": percentile(all_s, 0.99),
+        **{f"{op}_p95_ms": percentile([t for o, t in timings if o == op], 0.95) for op in weights},
+        "errors": len(errors),
+        "server_cpu_ms_per_request": (server_1 - server_0) / n_requests * 1000,
+        "postgres_cpu_ms_per_request": (database_1 - database_0) / n_requests * 1000
+        if database_0 is not None and database_1 is not None
+        else float("nan"),
+        "client_cpu_ms_per_request": (client_1 - client_0) / n_requests * 1000,
+        "client_signing_ms_per_request": sum(c.signing for c in clients) / n_requests * 1000,
+        "load_1min": os.getloadavg()[0],
+    }
+    return figures
+
+
+def _line(level: int, label: str, figures: dict[str, float]) -> str:
+    cells = " ".join(f"{k}={v:.0f}" if k == "errors" else f"{k}={v:.1f}"
+                     for k, v in figures.items())  # fmt: skip
+    return f"clients={level} {label} {cells}"
+
+
 def run_mix(site: Site, args: argparse.Namespace, key: rsa.RSAPrivateKey) -> None:
-    tenants = register(site, args.tenants, key, "http://127.0.0.1:9")
-    people = seed_mix(site, tenants, args.members, random.Random(args.seed))
-    with site.serving():
+    platforms = register_platforms(site.app, args.tenants, [key])
+    people, programmes = seed_mix(site, platforms, args.members, random.Random(args.seed))
+    weights = Client.MIX if args.part == "mix" else {"launch": 1}
+    print(f"part={args.part} tenants={args.tenants} members={len(people)} "
+          f"workers={args.workers} cpus={os.cpu_count()} seconds={args.seconds} "
+          f"repeat={args.repeat}", flush=True)  # fmt: skip
+    with site.serving(args.workers):
         for level in [int(x) for x in args.levels.split(",")]:
-            stop = threading.Event()
-            clients = [Client(site, people, tenants, args.seed * 1000 + n, stop)
-                       for n in range(level)]  # fmt: skip
-            for client in clients:
-                client.start()
-            time.sleep(args.seconds)
-            stop.set()
-            for client in clients:
-                client.join(60)
-            timings = [t for c in clients for t in c.timings]
-            errors = sum(c.errors for c in clients)
-            all_s = [t for _, t in timings]
-            launches = [t for op, t in timings if op == "launch"]
-            by_op = {op: percentile([t for o, t in timings if o == op], 0.95)
-                     for op in Client.WEIGHTS}  # fmt: skip
-            print(
-                f"clients={level} seconds={args.seconds} requests_per_s="
-                f"{len(all_s) / args.seconds:.1f} "
-                f"launches_per_s={len(launches) / args.seconds:.1f} "
-                f"p50_ms={percentile(all_s, 0.5):.1f} p95_ms={percentile(all_s, 0.95):.1f} "
-                f"p99_ms={percentile(all_s, 0.99):.1f} launch_p95_ms={by_op['launch']:.1f} "
-                f"member_p95_ms={by_op['member_page']:.1f} checkin_p95_ms={by_op['checkin']:.1f} "
-                f"dashboard_p95_ms={by_op['dashboard']:.1f} errors={errors}",
-                flush=True,
-            )
-            if percentile(all_s, 0.95) > 250:
+            windows = []
+            for run in range(args.repeat):
+                windows.append(measure(site, people, programmes, weights, level, args.seconds,
+                                       args.seed * 10_000 + level * 100 + run * 10))  # fmt: skip
+                print(_line(level, f"run={run + 1}", windows[-1]), flush=True)
+            median = {k: statistics.median(w[k] for w in windows) for k in windows[0]}
+            print(_line(level, "median", median), flush=True)
+            if median["p95_ms"] > 250:
                 break
 
 
@@ -407,17 +505,17 @@ def roster_platform(n_members: int, page_size: int) -> tuple[ThreadingHTTPServer
 
 def run_roster(site: Site, args: argparse.Namespace, key: rsa.RSAPrivateKey) -> None:
     server, base = roster_platform(args.roster, 500)
-    [tenant] = register(site, 1, key, base)
+    [platform] = register_platforms(site.app, 1, [key], token_url=f"{base}/token")
     launch_times, import_times = [], []
     with site.serving(), site.worker():
         for course in range(args.courses):
             http = requests.Session()
             launch_times.append(launch(
-                site, http, tenant, f"teacher-{course}",
+                site, http, platform, f"teacher-{course}",
                 **{LTI + "roles": [INSTRUCTOR],
                    LTI + "context": {"id": f"course-{course}", "title": f"Course {course}"},
                    NRPS: {"context_memberships_url": f"{base}/memberships/{course}",
-                          "service_versions": ["2.0"]}}))  # fmt: skip
+                          "service_versions": ["2.0"]}})[0])  # fmt: skip
             answered = default_timer()
             while "Importing the course roster" in http.get(f"{site.base}/coordinator").text:
                 if default_timer() - answered > 300:
@@ -425,8 +523,9 @@ def run_roster(site: Site, args: argparse.Namespace, key: rsa.RSAPrivateKey) -> 
                 time.sleep(0.1)
             import_times.append(default_timer() - answered)
             for _ in range(args.relaunches):  # later launches: the import is done
-                launch_times.append(launch(site, requests.Session(), tenant, f"teacher-{course}",
-                                           **{LTI + "roles": [INSTRUCTOR]}))  # fmt: skip
+                launch_times.append(launch(site, requests.Session(), platform,
+                                           f"teacher-{course}",
+                                           **{LTI + "roles": [INSTRUCTOR]})[0])  # fmt: skip
     server.shutdown()
     print(f"roster={args.roster} courses={args.courses} launches={len(launch_times)} "
           f"launch_p50_ms={percentile(launch_times, 0.5):.1f} "
@@ -466,12 +565,14 @@ def run_email(site: Site, args: argparse.Namespace, key: rsa.RSAPrivateKey) -> N
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--part", choices=["mix", "roster", "email"], default="mix")
+    parser.add_argument("--part", choices=["mix", "launch", "roster", "email"], default="mix")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--tenants", type=int, default=4)
     parser.add_argument("--members", type=int, default=2000)
     parser.add_argument("--levels", default="2,4,8,16")
     parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--repeat", type=int, default=1, help="windows per level (median)")
+    parser.add_argument("--workers", type=int, default=4, help="tandem serve --workers")
     parser.add_argument("--roster", type=int, default=5000)
     parser.add_argument("--courses", type=int, default=2)
     parser.add_argument("--relaunches", type=int, default=10)
@@ -485,7 +586,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as folder, throwaway_database(args.postgres_url) as url:
         site = Site(url, Path(folder))
         try:
-            {"mix": run_mix, "roster": run_roster, "email": run_email}[args.part](site, args, key)
+            parts = {"mix": run_mix, "launch": run_mix, "roster": run_roster, "email": run_email}
+            parts[args.part](site, args, key)
         finally:
             records.get_database(site.app).dispose()
 

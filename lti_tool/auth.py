@@ -132,10 +132,19 @@ def _live_member() -> CurrentMember | None:
     )
     if not (isinstance(tenant_id, int) and isinstance(member_id, int) and isinstance(key, str)):
         return None
-    # A transaction of its own: the idle clock moves on (or a dead record goes) even on
-    # pages that write nothing, and the check never commits a view's half-done work.
-    with records.get_database().transaction() as database:
+    # The check commits what it writes (the idle clock moves on, a dead record goes) even
+    # on pages that write nothing, and never commits a view's half-done work: before the
+    # page has begun, it runs in the request's own session (whose first transaction it
+    # then shares when it writes nothing: most requests); once the page has begun, in a
+    # transaction of its own.
+    database = records.get_session()
+    if database.in_transaction():
+        with records.get_database().transaction() as own:
+            live = members.check_session(own, key, tenant_id, member_id)
+    else:
         live = members.check_session(database, key, tenant_id, member_id)
+        if database.dirty or database.deleted:
+            database.commit()
     return _member_of_cookie() if live else None
 
 

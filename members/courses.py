@@ -28,25 +28,30 @@ def find_course(
     into the keyed course if a sync already made one. The caller creates the course
     when this returns ``None``.
     """
-    by_context = session.scalars(
+    of_context = (Course.lti_context_id == context_id) | (
+        (Course.source == LTI_SOURCE) & (Course.external_id == context_id)
+    )
+    if lms_key is None:
+        return session.scalars(
+            select(Course).where(Course.tenant_id == tenant_id, of_context).order_by(Course.id)
+        ).first()
+    source, external_id = lms_key
+    # One query for both kinds (every launch asks): the context's and the keyed course.
+    found = session.scalars(
         select(Course)
         .where(
             Course.tenant_id == tenant_id,
-            (Course.lti_context_id == context_id)
-            | ((Course.source == LTI_SOURCE) & (Course.external_id == context_id)),
+            of_context | ((Course.source == source) & (Course.external_id == external_id)),
         )
         .order_by(Course.id)
     ).all()
-    if lms_key is None:
-        return by_context[0] if by_context else None
-    source, external_id = lms_key
-    keyed = session.scalars(
-        select(Course).where(
-            Course.tenant_id == tenant_id,
-            Course.source == source,
-            Course.external_id == external_id,
-        )
-    ).first()
+    keyed = next((c for c in found if (c.source, c.external_id) == (source, external_id)), None)
+    by_context = [
+        c
+        for c in found
+        if c.lti_context_id == context_id
+        or (c.source == LTI_SOURCE and c.external_id == context_id)
+    ]
     for other in by_context:
         if keyed is None and other.source == LTI_SOURCE:
             # Only a launch saw it so far: it takes the LMS's key.

@@ -43,22 +43,36 @@ class LinkResult:
     new_identities: int
 
 
-def find_member(
-    session: Session, tenant_id: int, record: PersonRecord, *, match_email: bool = True
-) -> Member | None:
-    """The tenant's member this record belongs to, or ``None``; writes nothing."""
-    pairs = record.identities()
-    member_id = session.scalars(
-        select(Identity.member_id)
+def _identified(
+    session: Session, tenant_id: int, pairs: list[tuple[str, str]]
+) -> tuple[Member | None, set[tuple[str, str]]]:
+    """The member the oldest of these identities names, and which of them exist: one
+    query, since every launch asks both."""
+    rows = session.execute(
+        select(Identity.source, Identity.external_id, Member)
+        .join(Member, (Member.tenant_id == Identity.tenant_id) & (Member.id == Identity.member_id))
         .where(
             Identity.tenant_id == tenant_id,
             tuple_(Identity.source, Identity.external_id).in_(pairs),
         )
         .order_by(Identity.id)
-        .limit(1)
-    ).first()
-    if member_id is not None:
-        return session.get(Member, member_id)
+    ).all()
+    return (rows[0][2] if rows else None), {
+        (source, external_id) for source, external_id, _ in rows
+    }
+
+
+def _member_by_rules(
+    session: Session,
+    tenant_id: int,
+    record: PersonRecord,
+    by_identity: Member | None,
+    *,
+    match_email: bool,
+) -> Member | None:
+    """The linking rules, strongest first: an identity, the member number, the email."""
+    if by_identity is not None:
+        return by_identity
     if record.member_number:
         member = session.scalars(
             select(Member).where(
@@ -78,6 +92,14 @@ def find_member(
             .limit(1)
         ).first()
     return None
+
+
+def find_member(
+    session: Session, tenant_id: int, record: PersonRecord, *, match_email: bool = True
+) -> Member | None:
+    """The tenant's member this record belongs to, or ``None``; writes nothing."""
+    by_identity, _ = _identified(session, tenant_id, record.identities())
+    return _member_by_rules(session, tenant_id, record, by_identity, match_email=match_email)
 
 
 def apply_profile(member: Member, record: PersonRecord) -> bool:
@@ -119,7 +141,9 @@ def link_member(
     sign-in of a member the directory brought in). Idempotent: linking the same record
     twice changes nothing the second time. The caller owns the transaction.
     """
-    member = find_member(session, tenant_id, record, match_email=match_email)
+    pairs = record.identities()
+    by_identity, existing = _identified(session, tenant_id, pairs)
+    member = _member_by_rules(session, tenant_id, record, by_identity, match_email=match_email)
     created = member is None
     if member is None:
         member = Member(tenant_id=tenant_id)
@@ -127,15 +151,6 @@ def link_member(
     updated = (created or update_profile) and apply_profile(member, record) and not created
     session.flush()
 
-    pairs = record.identities()
-    existing = set(
-        session.execute(
-            select(Identity.source, Identity.external_id).where(
-                Identity.tenant_id == tenant_id,
-                tuple_(Identity.source, Identity.external_id).in_(pairs),
-            )
-        ).all()
-    )
     now = utcnow()
     new = 0
     for source, external_id in pairs:

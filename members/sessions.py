@@ -46,15 +46,13 @@ def check_session(session: Session, key: str, tenant_id: int, member_id: int) ->
 
     Live means: the record exists and has not expired (idle or absolute lifetime), it
     belongs to this tenant and member, and both are still active. A dead record is
-    deleted. The caller commits.
+    deleted. The caller commits; a live record whose idle clock did not move leaves
+    nothing to commit.
     """
     if not key.startswith(_prefix(tenant_id, member_id)):
         return False
     now = utcnow()
-    row = session.get(ExpiringValue, (SESSIONS, key))
-    if row is None:
-        return False
-    active = session.scalar(
+    active = (
         select(Member.id)
         .join(Tenant, Tenant.id == Member.tenant_id)
         .where(
@@ -63,8 +61,18 @@ def check_session(session: Session, key: str, tenant_id: int, member_id: int) ->
             Member.active.is_(True),
             Tenant.active.is_(True),
         )
+        .exists()
     )
-    if row.expires_at <= now or active is None:
+    # One statement: every page asks this, so the record and both flags come together.
+    found = session.execute(
+        select(ExpiringValue, active).where(
+            ExpiringValue.namespace == SESSIONS, ExpiringValue.key == key
+        )
+    ).first()
+    if found is None:
+        return False
+    row, is_active = found
+    if row.expires_at <= now or not is_active:
         session.delete(row)
         return False
     started = datetime.fromisoformat((row.value or {})["started_at"])

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from records import Course, Member, Programme, Tenant
@@ -36,10 +37,15 @@ def landing(
     programme_id: int | None,
 ) -> Landing | None:
     """The landing page of a member of ``tenant_id``; ``None`` if they are not one."""
-    member = session.get(Member, member_id)
-    tenant = session.get(Tenant, tenant_id)
-    if member is None or tenant is None or member.tenant_id != tenant_id:
+    # The member and their tenant in one query: every launch lands here.
+    found = session.execute(
+        select(Member, Tenant)
+        .join(Tenant, Tenant.id == Member.tenant_id)
+        .where(Member.id == member_id, Member.tenant_id == tenant_id)
+    ).first()
+    if found is None:
         return None
+    member, tenant = found
     course = session.get(Course, course_id) if course_id else None
     programme = session.get(Programme, programme_id) if programme_id else None
     return Landing(

@@ -28,6 +28,8 @@ class LoginRedirect:
     tenant_id: int
     storage_target: str | None
     platform_origin: str | None
+    # Where the platform's pages live: only they may frame the answer.
+    frame_origins: frozenset[str] = frozenset()
 
 
 def start_login(session: Session, params: Mapping[str, str], launch_url: str) -> LoginRedirect:
@@ -100,4 +102,5 @@ def start_login(session: Session, params: Mapping[str, str], launch_url: str) ->
         tenant_id=tenant.id,
         storage_target=storage_target,
         platform_origin=registry.origin_of(tenant.auth_login_url),
+        frame_origins=frozenset(registry.tenant_origins(tenant)),
     )

@@ -10,7 +10,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import case, delete, func, literal, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from .base import utcnow
@@ -90,22 +91,36 @@ def count_in_window(
 
     The window starts with the first hit and is not extended by later ones, so a
     limited address is free again ``window`` after its first request.
+
+    One statement (an upsert), so that concurrent hits on one counter from several
+    workers each count, without a lock held between a read and a write.
     """
     now = utcnow()
-    row = session.get(ExpiringValue, (namespace, key), with_for_update=True)
-    if row is None or row.expires_at <= now:
-        if row is not None:
-            session.delete(row)
-            session.flush()
-        session.add(
-            ExpiringValue(
-                namespace=namespace, key=key, value={"count": amount}, expires_at=now + window
-            )
+    postgres = session.get_bind().dialect.name == "postgresql"
+    upsert = (postgresql.insert if postgres else sqlite.insert)(ExpiringValue)
+    starts = {"value": {"count": amount}, "expires_at": now + window, "created_at": now}
+    column = ExpiringValue.__table__.c
+    over = column.expires_at <= literal(now, column.expires_at.type)
+
+    def restart_or(value: Any, otherwise: Any) -> Any:
+        return case((over, literal(value, otherwise.type)), else_=otherwise)
+
+    counted = case((over, amount), else_=column.value["count"].as_integer() + amount)
+    json_object = func.json_build_object if postgres else func.json_object
+    statement = (
+        upsert.values(namespace=namespace, key=key, **starts)
+        .on_conflict_do_update(
+            index_elements=[column.namespace, column.key],
+            set_={
+                "value": json_object("count", counted),
+                "expires_at": restart_or(starts["expires_at"], column.expires_at),
+                "created_at": restart_or(now, column.created_at),
+            },
         )
-        return amount
-    count = int((row.value or {}).get("count", 0)) + amount
-    row.value = {"count": count}
-    return count
+        .returning(column.value)
+    )
+    value = session.execute(statement).scalar_one()
+    return int(value["count"])
 
 
 def get_entry(session: Session, namespace: str, key: str) -> tuple[dict[str, Any], datetime] | None:

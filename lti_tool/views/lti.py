@@ -85,7 +85,7 @@ def login() -> ResponseReturnValue:
     except LoginError as exc:
         _refuse(exc, "lti.login_refused")
     session.commit()
-    security.allow_framing_by(platforms.origins_of_tenant(session, login.tenant_id))
+    security.allow_framing_by(login.frame_origins)
     if login.storage_target:
         # Browsers that block third-party cookies: keep state and nonce in the platform's
         # frame through LTI client-side postMessage storage, and set the cookie anyway.
@@ -140,10 +140,10 @@ def launch() -> ResponseReturnValue:
     except LaunchError as exc:
         _refuse(exc, "lti.launch_refused")
     origins = platforms.tenant_origins(valid.tenant)
-    session.commit()
-    observability.count_launch(None)
+    # The launch's records and the session it opens: one transaction, one commit.
     auth.sign_in(outcome, origins)
     session.commit()
+    observability.count_launch(None)
     security.allow_framing_by(origins)
     if outcome.message_type == platforms.claims.DEEP_LINKING_REQUEST:
         target = url_for("lti.deep_link")
