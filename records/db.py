@@ -54,6 +54,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _sqlite_savepoint_inside_a_transaction(connection: Any, _name: str) -> None:
+    # Python's sqlite3 opens a transaction only before a write. A SAVEPOINT issued after
+    # nothing but reads therefore becomes the outermost transaction, and releasing it
+    # commits: the caller's later rollback would leave the savepoint's rows behind (half
+    # an update). Open the real transaction first, so the savepoint nests inside it.
+    dbapi_connection = connection.connection.driver_connection
+    if not dbapi_connection.in_transaction:
+        dbapi_connection.execute("BEGIN")
+
+
 def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     """Create an engine for ``url`` with Tandem's per-backend settings."""
     parsed = parse_database_url(url) if isinstance(url, str) else url
@@ -62,6 +72,7 @@ def make_engine(url: str | URL, **kwargs: Any) -> Engine:
     engine = create_engine(parsed, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "savepoint", _sqlite_savepoint_inside_a_transaction)
         if parsed.database not in (None, "", ":memory:"):
 
             @event.listens_for(engine, "connect")

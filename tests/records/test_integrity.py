@@ -181,3 +181,19 @@ def test_repr_shows_ids_not_personal_data(session: Session) -> None:
     session.flush()
     assert "ada" not in repr(member).lower()
     assert f"id={member.id}" in repr(member)
+
+
+def test_a_savepoint_after_reads_is_undone_with_its_transaction(database) -> None:
+    """A rollback undoes what a savepoint released, even when only reads came before it.
+
+    Python's sqlite3 begins a transaction only at the first write: without the engine's
+    fix, the SAVEPOINT was the outermost transaction and its release committed a tenant
+    that the caller then rolled back (a half-done update left behind).
+    """
+    with database.sessionmaker() as session:
+        session.scalars(select(Tenant)).all()
+        with session.begin_nested():
+            _tenant(session, "left-behind")
+        session.rollback()
+    with database.sessionmaker() as session:
+        assert session.scalars(select(Tenant.slug)).all() == []
