@@ -12,7 +12,9 @@ one ``executemany`` on SQLite, one ``COPY`` on PostgreSQL. Ids are allocated up 
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from functools import lru_cache
+from operator import itemgetter
 from typing import Any
 
 from sqlalchemy import Connection, Table, false, func, select, update
@@ -60,69 +62,67 @@ def insert_rows(session: Session, model: Any, rows: Sequence[Mapping[str, Any]])
     table: Table = model.__table__
     connection = session.connection()
     dialect = connection.dialect
-    names = list(dict.fromkeys(name for row in rows for name in row))
-    defaults = {
-        column.name: column.default
-        for column in table.columns
-        if column.default is not None and not column.primary_key
-    }
-    names += [name for name in defaults if name not in names]
-    fill = [(position, defaults[name]) for position, name in enumerate(names) if name in defaults]
-
-    def filled(row: Mapping[str, Any]) -> list[Any]:
-        values = [row.get(name) for name in names]
-        for position, default in fill:
-            if values[position] is None:
-                values[position] = default.arg(None) if default.is_callable else default.arg
-        return values
-
-    if dialect.name == "sqlite":
-        _driver_insert(connection, table, names, [filled(row) for row in rows], copy=False)
-    elif dialect.driver == "psycopg":
-        _driver_insert(connection, table, names, [filled(row) for row in rows], copy=True)
-    else:  # another driver: Core's executemany (still no ORM, no RETURNING)
-        connection.execute(
-            table.insert(), [dict(zip(names, filled(row), strict=True)) for row in rows]
-        )
-
-
-def _driver_insert(
-    connection: Connection, table: Table, names: list[str], rows: list[list[Any]], *, copy: bool
-) -> None:
-    """Process ``rows`` as ``execute()`` would (column types' bind processors), then send
-    them in one ``executemany`` (SQLite) or one ``COPY`` (psycopg)."""
-    dialect = connection.dialect
-    processors = [
-        table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in names
-    ]
-    for position, process in enumerate(processors):
-        if process is None:
+    names = list(rows[0])
+    if any(row.keys() != rows[0].keys() for row in rows):
+        names = list(dict.fromkeys(name for row in rows for name in row))
+        rows = [{name: row.get(name) for name in names} for row in rows]
+    # Column by column: the per-value work is then only where a column needs it.
+    if len(names) == 1:  # itemgetter of one name gives the value, not a 1-tuple
+        columns = [[row[names[0]] for row in rows]]
+    else:
+        columns = [list(column) for column in zip(*map(itemgetter(*names), rows), strict=True)]
+    for column in table.columns:
+        default = column.default
+        if default is None or column.primary_key:
             continue
-        # Processors are pure, and a batch repeats values (every row's created_at is the
-        # same ``now``): each distinct value is converted once.
-        done: dict[Any, Any] = {}
-        for row in rows:
-            value = row[position]
-            if value is None:
-                continue
-            try:
-                row[position] = done[value]
-            except KeyError:
-                row[position] = done[value] = process(value)
-            except TypeError:  # unhashable (a JSON dict): convert each
-                row[position] = process(value)
-    quote = dialect.identifier_preparer.quote
-    columns = ", ".join(quote(name) for name in names)
-    target = dialect.identifier_preparer.format_table(table)
-    if not copy:
-        marks = ", ".join("?" for _ in names)
-        connection.exec_driver_sql(
-            f"INSERT INTO {target} ({columns}) VALUES ({marks})", [tuple(row) for row in rows]
+        # One value a batch: a batch is written at one moment (created_at), and a
+        # default dict is serialised before it could be shared.
+        value = default.arg(None) if default.is_callable else default.arg
+        if column.name not in names:
+            names.append(column.name)
+            columns.append([value] * len(rows))
+            continue
+        values = columns[names.index(column.name)]
+        if None in values:
+            values[:] = [value if v is None else v for v in values]
+    if dialect.name != "sqlite" and dialect.driver != "psycopg":
+        # Another driver: Core's executemany (it applies the types itself), no RETURNING.
+        connection.execute(
+            table.insert(),
+            [dict(zip(names, row, strict=True)) for row in zip(*columns, strict=True)],
         )
         return
+    for name, values in zip(names, columns, strict=True):
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if process is not None:
+            values[:] = _processed(process, values)
+    prepared = list(zip(*columns, strict=True))
+    quote = dialect.identifier_preparer.quote
+    target = f"{dialect.identifier_preparer.format_table(table)} ({', '.join(map(quote, names))})"
+    if dialect.name == "sqlite":
+        marks = ", ".join("?" for _ in names)
+        connection.exec_driver_sql(f"INSERT INTO {target} VALUES ({marks})", prepared)
+    else:
+        _copy(connection, f"COPY {target} FROM STDIN", prepared)
+
+
+def _processed(process: Callable[[Any], Any], values: list[Any]) -> list[Any]:
+    """``values`` through a column type's bind processor, as ``execute()`` applies it.
+
+    Processors are pure and a batch repeats values (every row's ``created_at`` is the same
+    ``now``), so each distinct hashable value is converted once.
+    """
+    once = lru_cache(maxsize=None, typed=True)(process)
+    try:
+        return list(map(once, values))
+    except TypeError:  # unhashable (a JSON dict): each on its own
+        return list(map(process, values))
+
+
+def _copy(connection: Connection, statement: str, rows: list[tuple[Any, ...]]) -> None:
+    """``COPY ... FROM STDIN`` on psycopg, in the connection's transaction."""
     import psycopg  # the driver records.db picks for PostgreSQL
 
-    statement = f"COPY {target} ({columns}) FROM STDIN"
     raw = connection.connection.driver_connection
     try:
         with raw.cursor() as cursor, cursor.copy(statement) as out:
