@@ -45,6 +45,7 @@ from records import (
     SyncRun,
     utcnow,
 )
+from records.bulk import insert_rows
 
 from .base import Connector, CourseRecord, EnrolmentRecord, LearningFact, RecordProblem
 from .errors import ConnectorError, InvalidRecord
@@ -151,7 +152,7 @@ def _one_of(session: Session, column: Any, values: list[Any]) -> Any:
 def _by_nulls(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``rows`` ordered so that rows with the same empty (``None``) fields are together.
 
-    The ORM's bulk INSERT/UPDATE leaves ``None`` keys out and sends one executemany per
+    The ORM's bulk UPDATE leaves ``None`` keys out and sends one executemany per
     run of rows with the same keys: a batch alternating grade, progress and completion
     facts (each with other empty fields) went out one statement per row.
     """
@@ -487,7 +488,7 @@ class _Writer:
         if self.seen_at is not None:
             self.seen_enrolments.update(existing[key].id for key in wanted if key in existing)
         if new:
-            session.execute(insert(Enrolment), _by_nulls(new))
+            insert_rows(session, Enrolment, new)
         if changed:
             session.execute(update(Enrolment), _by_nulls(changed))
         self.result.count("enrolments", len(new), len(changed))
@@ -610,7 +611,7 @@ class _Writer:
             elif any(getattr(row, name) != values[name] for name in fields):
                 changed.append({"id": row.id, "updated_at": now, **values})
         if new:
-            session.execute(insert(LearningRecord), _by_nulls(new))
+            insert_rows(session, LearningRecord, new)
         if changed:
             session.execute(update(LearningRecord), _by_nulls(changed))
         self.result.count("learning_records", len(new), len(changed))

@@ -17,10 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from records import Identity, Member, utcnow
+from records.bulk import allocate_ids, insert_rows
 
 from .linking import _PROFILE_FIELDS
 from .records import PersonRecord
@@ -276,8 +277,9 @@ def link_members(
 
     _write_members(session, tenant_id, index, created_keys)
     if new_identities:
-        session.execute(
-            insert(Identity),
+        insert_rows(
+            session,
+            Identity,
             [
                 {
                     "tenant_id": tenant_id,
@@ -346,9 +348,13 @@ def _write_members(
             }
             for key in created_keys
         ]
-        ids = session.scalars(
-            insert(Member).returning(Member.id, sort_by_parameter_order=True), rows
-        ).all()
+        # Ids reserved up front, not read back: RETURNING in parameter order costs one
+        # statement per row on SQLite, and a plain multi-row insert is what the new
+        # identities (which need the ids) are waiting for.
+        ids = allocate_ids(session, Member, len(rows))
+        for row, member_id in zip(rows, ids, strict=True):
+            row["id"] = member_id
+        insert_rows(session, Member, rows)
         for key, member_id in zip(created_keys, ids, strict=True):
             pending = index.members.pop(key)
             pending.key, pending.dirty = member_id, False

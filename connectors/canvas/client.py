@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import queue
 import threading
 import time
 from collections import deque
@@ -30,6 +31,9 @@ DEFAULT_COST = 1.0
 # A small pool: requests overlap (and overlap the database writes) but each one in
 # flight pays Canvas's up-front cost, so the pool stays small and is paced below.
 DEFAULT_WORKERS = 4
+# Pages or results fetched ahead and held while the caller writes a batch (a sync batch
+# of 500 rows spans several pages or courses): enough to keep the pool busy meanwhile.
+READ_AHEAD = 16
 
 
 class CanvasRequester(Requester):
@@ -126,8 +130,9 @@ class CanvasRequester(Requester):
     ) -> Iterator[list[dict[str, Any]]]:
         """Each page of a list endpoint, following ``Link: rel="next"`` as an opaque URL.
 
-        ``read_ahead``: fetch the next page while the caller works on this one (one
-        request more in flight; for the caller's own thread, not inside the pool).
+        ``read_ahead``: fetch the next pages while the caller works on this one (one
+        request more in flight, ``READ_AHEAD`` pages held at most; for the caller's own
+        thread, not inside the pool).
         """
         first: Any = _expand([*(params or {}).items(), ("per_page", PER_PAGE)])
 
@@ -146,24 +151,44 @@ class CanvasRequester(Requester):
                 query = None
                 yield page
             return
+        # One thread follows the bookmarks (each names the next) into a bounded queue, so
+        # the pages keep coming while the caller writes a whole batch of them.
+        pages: queue.Queue[tuple[list[dict[str, Any]] | None, BaseException | None]]
+        pages = queue.Queue(READ_AHEAD)
+        stop = threading.Event()
+
+        def produce() -> None:
+            url: str | None = path
+            query = first
+            try:
+                while url and not stop.is_set():
+                    page, url = fetch(url, query)
+                    query = None
+                    _put(pages, (page, None), stop)
+            except BaseException as exc:  # handed to the caller, raised there in order
+                _put(pages, (None, exc), stop)
+                return
+            _put(pages, (None, None), stop)
+
         with ThreadPoolExecutor(1, thread_name_prefix="canvas-pages") as pool:
-            pending: Future[tuple[list[dict[str, Any]], str | None]] | None
-            pending = pool.submit(fetch, path, first)
-            while pending is not None:
-                page, next_url = pending.result()
-                pending = pool.submit(fetch, next_url, None) if next_url else None
-                try:
+            pool.submit(produce)
+            try:
+                while True:
+                    page, error = pages.get()
+                    if error is not None:
+                        raise error
+                    if page is None:
+                        return
                     yield page
-                except GeneratorExit:
-                    if pending is not None:
-                        pending.cancel()
-                    raise
+            finally:
+                stop.set()
 
     def iter_ahead(self, calls: Iterable[Callable[[], T]]) -> Iterator[T]:
         """The results of ``calls`` in order, up to ``workers`` of them running at once.
 
         The caller (the sync, writing to the database) works on one result while the
-        pool fetches the next ones; the first error is raised in order.
+        pool fetches the next ones (up to ``READ_AHEAD`` results wait for it); the first
+        error is raised in order.
         """
         if self.workers == 1:
             for call in calls:
@@ -174,13 +199,25 @@ class CanvasRequester(Requester):
             try:
                 for call in calls:
                     pending.append(pool.submit(call))
-                    if len(pending) > self.workers:
+                    # Results wait (READ_AHEAD at most) while the caller writes; the
+                    # pool still runs only ``workers`` requests at once.
+                    if len(pending) > max(READ_AHEAD, self.workers):
                         yield pending.popleft().result()
                 while pending:
                     yield pending.popleft().result()
             finally:
                 for future in pending:
                     future.cancel()
+
+
+def _put(into: queue.Queue[T], item: T, stop: threading.Event) -> None:
+    """Put ``item`` once there is room, unless the reader has gone (``stop``)."""
+    while not stop.is_set():
+        try:
+            into.put(item, timeout=0.1)
+            return
+        except queue.Full:
+            continue
 
 
 def _number(value: str | None) -> float | None:

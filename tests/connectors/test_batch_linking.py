@@ -116,3 +116,38 @@ def test_display_name_from_names(session: Session) -> None:
     link_members(session, tenant, records)
     names = session.scalars(select(Member.display_name).order_by(Member.id)).all()
     assert names == ["Ada", "Lee"]
+
+
+def test_new_members_of_a_batch_go_in_a_few_statements(session: Session) -> None:
+    # Issue 16 item 12: RETURNING in parameter order sent one INSERT per new member on
+    # SQLite; the ids are now reserved up front and the rows go in together.
+    from sqlalchemy import event
+
+    tenant = _tenant(session, "t")
+    statements: list[str] = []
+    engine = session.get_bind()
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    records = [
+        PersonRecord(source="canvas", external_id=str(n), given_name=f"P{n}", email=f"p{n}@x.org")
+        for n in range(300)
+    ]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        links = link_members(session, tenant, records)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert all(link.created for link in links)
+    assert len(statements) <= 10, statements[:20]
+    session.expire_all()
+    stored = dict(
+        session.execute(
+            select(Identity.external_id, Member.given_name).join(
+                Member, Member.id == Identity.member_id
+            )
+        ).all()
+    )
+    assert stored == {str(n): f"P{n}" for n in range(300)}
+    assert [link.member_id for link in links] == sorted(session.scalars(select(Member.id)))

@@ -338,3 +338,38 @@ def test_progress_comes_in_one_request_per_course_from_a_small_pool(bulk: bool) 
     assert len(per_student) == (0 if bulk else 8 * 3)  # a Canvas without it: one each
     # Overlapped, and never more than the pool of 4 plus the one read-ahead users page.
     assert 2 <= max(in_flight) <= 4 + 1
+
+
+def test_pages_are_read_ahead_while_the_caller_writes_and_stop_when_it_leaves() -> None:
+    # Item 12: one page of read-ahead left the users stream waiting on each page after
+    # a batch was written; the pages now keep coming, within a bounded queue.
+    import time
+
+    calls: list[int] = []
+
+    def site(request):  # type: ignore[no-untyped-def]
+        page = int(parse_qs(urlsplit(request.path).query).get("page", ["1"])[0])
+        calls.append(page)
+        host = request.headers["Host"]
+        link = f'<http://{host}/api/v1/accounts/1/users?page={page + 1}>; rel="next"'
+        send_json(request, [{"id": page}], headers={"Link": link} if page < 40 else None)
+
+    def settled() -> int:
+        seen, deadline = -1, time.monotonic() + 5
+        while len(calls) != seen and time.monotonic() < deadline:
+            seen = len(calls)
+            time.sleep(0.3)
+        return seen
+
+    with loopback_server(site) as url:
+        client = CanvasRequester(url, "tok", workers=4)
+        pages = client.iter_pages("api/v1/accounts/1/users", read_ahead=True)
+        assert next(pages) == [{"id": 1}]
+        held = settled()  # the caller is busy with page 1: the reader goes on, then waits
+        assert 6 <= held <= 20  # READ_AHEAD (16) waiting, one being put, one being read
+        pages.close()
+        assert settled() == held  # a caller that leaves stops the reader
+        assert [
+            p[0]["id"] for p in client.iter_pages("api/v1/accounts/1/users", read_ahead=True)
+        ] == list(range(1, 41))
+        client.close()
