@@ -64,8 +64,11 @@ def test_a_known_learners_launch_keeps_to_its_budget(app, client, platform) -> N
     # launch: one transaction for every check and record, the session included.
     assert launch.checkouts == 1
     assert launch.statements <= 9
-    # landing: the session check shares the page's transaction.
-    assert (landing.statements, landing.checkouts) == (3, 1)
+    # landing, the member home: the session check shares the page's transaction; then
+    # member and tenant, the course, what is next (the member, their participations,
+    # the programmes open to them) and the navigation's course name.
+    assert landing.checkouts == 1
+    assert landing.statements <= 7
 
 
 def test_a_member_page_is_one_transaction(app, client, platform) -> None:
