@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from members import find_course
@@ -40,8 +41,16 @@ def ensure_course(
             title=title or label or context_id,
             short_name=label,
         )
-        session.add(course)
-        session.flush()
+        try:
+            # A course's first launches often come together (a class told "open it
+            # now"): another launch may create the same course between our look and
+            # our insert. Its row then stands, and this launch uses it.
+            with session.begin_nested():
+                session.add(course)
+        except IntegrityError:
+            course = find_course(session, tenant_id, context_id, lms_key)
+            if course is None:
+                raise
         return course
     if title and course.title != title:
         course.title = title

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import threading
+
 import responses
 from sqlalchemy import select
 
 import records
 from connectors import sync
 from connectors.moodle import MoodleConnector
+from platforms.enrolments import ensure_course
 from records import ConnectorConfig, Course, Enrolment, LearningRecord, Programme
 from tests.connectors.test_moodle import ENDPOINT, URL, moodle_site
 from tests.support.lti_platform import LEARNER, Person
@@ -109,3 +112,38 @@ def test_the_site_admin_who_launched_is_not_deactivated_by_a_full_sync(
     with app.app_context(), records.get_database(app).transaction() as session:
         member = session.scalars(select(Member).where(Member.email == "admin@example.org")).one()
         assert member.active
+
+
+def test_two_first_launches_at_once_make_one_course(database) -> None:  # type: ignore[no-untyped-def]
+    """A class told "open it now": the second launch waits for the first one's course
+    and uses it, instead of failing on the duplicate (it was a 500)."""
+    with database.transaction() as session:
+        tenant = records.Tenant(slug="school", name="School")
+        session.add(tenant)
+        session.flush()
+        tenant_id = tenant.id
+    context = {"id": "ctx-1", "title": "Mentoring 101"}
+    first = database.sessionmaker()
+    first.begin()
+    made = ensure_course(first, tenant_id, context)
+    assert made is not None
+    found: list[int] = []
+    # The second launch looks before the first commits (and so finds nothing).
+    second = threading.Thread(
+        target=lambda: found.append(_ensure_in_its_own_transaction(database, tenant_id, context))
+    )
+    second.start()
+    second.join(0.5)  # it is now waiting on the first launch's insert (or its lock)
+    first.commit()
+    first.close()
+    second.join(10)
+    assert found == [made.id]
+    with database.transaction() as session:
+        assert session.scalars(select(Course.id)).all() == [made.id]
+
+
+def _ensure_in_its_own_transaction(database, tenant_id: int, context: dict) -> int:  # type: ignore[no-untyped-def]
+    with database.transaction() as session:
+        course = ensure_course(session, tenant_id, context)
+        assert course is not None
+        return course.id
