@@ -293,15 +293,13 @@ def compose(reminder: Reminder, base_url: str | None = None) -> EmailMessage:
     message = EmailMessage()
     message["To"] = f"{reminder.name} <{reminder.email}>"
     message["Subject"] = f"[{reminder.programme}] {reminder.title}"
-    message["Content-Language"] = t.locale.replace("_", "-")
-    link = (
-        "\n\n" + t.gettext("Open Tandem: %(url)s", url=f"{base_url.rstrip('/')}{reminder.path}")
-        if base_url
-        else ""
-    )
+    url = f"{base_url.rstrip('/')}{reminder.path}" if base_url else None
+    link = "\n\n" + t.gettext("Open Tandem: %(url)s", url=url) if url else ""
     greeting = t.gettext("Hello %(name)s,", name=reminder.name)
     signature = t.gettext("-- Tandem mentoring")
     message.set_content(f"{greeting}\n\n{reminder.body}{link}\n\n{signature}\n")
+    # After the content: setting the content clears the Content-* headers.
+    message["Content-Language"] = t.locale.replace("_", "-")
     return message
 
 

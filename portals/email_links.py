@@ -217,7 +217,6 @@ def link_message(link: SignInLink, link_url: str) -> EmailMessage:
     message["Subject"] = t.gettext(
         "Your sign-in link for mentoring at %(association)s", association=association
     )
-    message["Content-Language"] = t.locale.replace("_", "-")
     greeting = t.gettext("Hello %(name)s,", name=link.name)
     lead = t.gettext(
         "Open this link to sign in to Tandem, the mentoring programme of %(association)s:",
@@ -229,6 +228,8 @@ def link_message(link: SignInLink, link_url: str) -> EmailMessage:
         minutes=minutes,
     )
     message.set_content(f"{greeting}\n\n{lead}\n\n{url}\n\n{warning}\n")
+    # After the content: setting the content clears the Content-* headers.
+    message["Content-Language"] = t.locale.replace("_", "-")
     return message
 
 
