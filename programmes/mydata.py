@@ -42,7 +42,7 @@ class DataSection:
 SECTIONS = (
     DataSection(
         "profile",
-        N_("Your name, email, member number and time zone"),
+        N_("Your name, email, member number, time zone and language"),
         N_("You and your coordinators; your partner sees your name."),
     ),
     DataSection(
@@ -122,6 +122,7 @@ def member_data(session: Session, tenant_id: int, member_id: int) -> dict[str, A
         "email",
         "member_number",
         "time_zone",
+        "locale",
         "active",
         "deactivated_at",
     )

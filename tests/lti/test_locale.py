@@ -44,8 +44,12 @@ def test_a_french_canadian_launch_shows_french_pages_and_is_remembered(
     programmes = _page(client, "/programmes")
     assert "Programmes de mentorat" in programmes
     assert "Aucun programme ici pour l'instant." in programmes
+    assert client.get("/my-data.json").get_json()["profile"]["locale"] == "fr_CA"
     my_data = _page(client, "/my-data")
-    assert "Votre nom, votre e-mail, votre numéro de membre et votre fuseau horaire" in my_data
+    assert (
+        "Votre nom, votre e-mail, votre numéro de membre, votre fuseau horaire et votre langue"
+        in my_data
+    )
     # Error pages and refusals speak French too.
     missing = client.get("/programmes/999999")
     assert missing.status_code == 404
