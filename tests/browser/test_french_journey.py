@@ -16,11 +16,9 @@ import records
 from checkins.demo import PREVIOUS_NAME
 from checkins.mailer import Mailer, SmtpSettings
 from checkins.reminders import send_due
-from lti_tool.app import create_app
 from programmes import seed_demo
 from records import Match, Member, Participant, Programme, utcnow
-from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET_KEY
-from tests.support.browser import chromium_page, live_server, screenshot
+from tests.support.browser import chromium_page, demo_app, live_server, screenshot
 from tests.support.smtp import smtp_server
 
 pytestmark = pytest.mark.browser
@@ -40,15 +38,7 @@ def _active_mentee(session) -> tuple[Member, Match]:  # type: ignore[no-untyped-
 
 
 def test_a_french_launch_shows_french_pages_form_and_mail(app_config: dict, tmp_path: Path) -> None:
-    app = create_app(
-        {
-            **app_config,
-            "TESTING": False,
-            "TANDEM_DEMO": True,
-            "SECRET_KEY": TEST_SECRET_KEY,
-            "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
-        }
-    )
+    app = demo_app(app_config)
     with app.app_context():
         session = records.get_session()
         seed_demo(session)

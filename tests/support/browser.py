@@ -70,3 +70,19 @@ def screenshot(page: object, name: str) -> Path:
     path = ARTIFACTS / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)  # type: ignore[attr-defined]
     return path
+
+
+def demo_app(app_config: dict) -> Flask:
+    """The app as ``tandem demo`` runs it (the Demo LMS on), with the suite's keys."""
+    from lti_tool.app import create_app
+    from tests.conftest import TEST_ENCRYPTION_KEY, TEST_SECRET_KEY
+
+    return create_app(
+        {
+            **app_config,
+            "TESTING": False,
+            "TANDEM_DEMO": True,
+            "SECRET_KEY": TEST_SECRET_KEY,
+            "TANDEM_ENCRYPTION_KEY": TEST_ENCRYPTION_KEY,
+        }
+    )
