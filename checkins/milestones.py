@@ -20,16 +20,17 @@ from sqlalchemy.orm import Session
 
 from records import Agreement, Match, Milestone, Participant, Programme, utcnow
 from records.recognition import MILESTONE_KINDS
+from translations import N_
 
 MILESTONE_TITLES = {
-    "agreement_signed": "Agreement signed",
-    "first_checkin": "First check-in",
-    "three_checkins": "Three check-ins",
-    "six_months": "Six months of mentoring",
-    "programme_completed": "Programme completed",
-    "hours_10": "10 mentoring hours",
-    "hours_25": "25 mentoring hours",
-    "hours_50": "50 mentoring hours",
+    "agreement_signed": N_("Agreement signed"),
+    "first_checkin": N_("First check-in"),
+    "three_checkins": N_("Three check-ins"),
+    "six_months": N_("Six months of mentoring"),
+    "programme_completed": N_("Programme completed"),
+    "hours_10": N_("10 mentoring hours"),
+    "hours_25": N_("25 mentoring hours"),
+    "hours_50": N_("50 mentoring hours"),
 }
 HOURS = {"hours_10": 10, "hours_25": 25, "hours_50": 50}
 SIX_MONTHS = timedelta(days=182)

@@ -20,6 +20,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+import translations
+from members import tenant_default_locale
 from records import (
     Match,
     Member,
@@ -54,6 +56,8 @@ class Reminder:
     body: str
     # Where the email's link points, below the Tandem base URL.
     path: str = "/checkins/"
+    # The recipient's language (their last known locale, else the tenant's default).
+    locale: str = translations.DEFAULT_LOCALE
 
     @property
     def key(self) -> tuple[int, str, str, int, str]:
@@ -84,26 +88,46 @@ class _Recipients:
         }
 
 
-def _texts(kind: str, programme: str, partner: str, extra: str) -> tuple[str, str]:
+def _texts(
+    t: translations.Translator, kind: str, programme: str, partner: str, extra: str
+) -> tuple[str, str]:
+    """The title and body of a reminder, in the recipient's language."""
     if kind == "checkin_due":
         return (
-            f"Time to meet {partner}",
-            f"It is time for your next mentoring conversation with {partner} in {programme}. "
-            "Once you have met, log the check-in in Tandem (your private notes stay between "
-            "the two of you).",
+            t.gettext("Time to meet %(partner)s", partner=partner),
+            t.gettext(
+                "It is time for your next mentoring conversation with %(partner)s in "
+                "%(programme)s. Once you have met, log the check-in in Tandem (your private "
+                "notes stay between the two of you).",
+                partner=partner,
+                programme=programme,
+            ),
         )
     if kind == "quiet_nudge":
         return (
-            f"Checking in: you and {partner}",
-            f"We have not seen a check-in from you and {partner} in {programme} for a while. "
-            "If something is in the way, you can tell the coordinator privately from your "
-            "Tandem page.",
+            t.gettext("Checking in: you and %(partner)s", partner=partner),
+            t.gettext(
+                "We have not seen a check-in from you and %(partner)s in %(programme)s for a "
+                "while. If something is in the way, you can tell the coordinator privately "
+                "from your Tandem page.",
+                partner=partner,
+                programme=programme,
+            ),
         )
+    survey = t.gettext(extra) if extra else extra
     return (
-        f"{extra}: a short survey",
-        f"The '{extra}' survey of {programme} is open: four questions about how your "
-        "mentoring is going. It helps the coordinator keep the programme useful.",
+        t.gettext("%(survey)s: a short survey", survey=survey),
+        t.gettext(
+            "The '%(survey)s' survey of %(programme)s is open: four questions about how your "
+            "mentoring is going. It helps the coordinator keep the programme useful.",
+            survey=survey,
+            programme=programme,
+        ),
     )
+
+
+def _tenant_locale(session: Session, tenant_id: int) -> str | None:
+    return tenant_default_locale(session.get(Tenant, tenant_id))
 
 
 def due_reminders(session: Session, today: date) -> list[Reminder]:
@@ -147,6 +171,7 @@ def _proposal_reminders(session: Session, tenant_id: int) -> Iterator[Reminder]:
         ).all()
     )
     people = _Recipients(session, tenant_id, set(member_of.values())).by_id
+    fallback = _tenant_locale(session, tenant_id)
     for match, programme_name, programme_id in rows:
         mentor = people.get(member_of.get(match.mentor_participant_id))
         mentee = people.get(member_of.get(match.mentee_participant_id))
@@ -159,17 +184,23 @@ def _proposal_reminders(session: Session, tenant_id: int) -> Iterator[Reminder]:
         ):
             if response != "pending" or (subject, member.id) in sent:
                 continue
+            t = translations.for_member(member, fallback)
             if match.made_by == "mentee" and partner_role == "mentee":
-                title = f"{partner.name} asks you to be their mentor"
+                title = t.gettext("%(name)s asks you to be their mentor", name=partner.name)
+            elif partner_role == "mentee":
+                title = t.gettext("%(name)s is proposed as your mentee", name=partner.name)
             else:
-                title = f"{partner.name} is proposed as your {partner_role}"
-            body = (
-                f"In {programme_name}, {title[0].lower() + title[1:]}. See why you were "
-                "matched, and accept or decline, on your Tandem page."
+                title = t.gettext("%(name)s is proposed as your mentor", name=partner.name)
+            body = t.gettext(
+                "In %(programme)s: %(proposal)s. See why you were matched, and accept or "
+                "decline, on your Tandem page.",
+                programme=programme_name,
+                proposal=title,
             )
             yield Reminder(
                 tenant_id, "match_proposed", subject, "proposed", member.id, member.email or "",
                 member.name, programme_name, title, body, f"/programmes/{programme_id}",
+                locale=t.locale,
             )  # fmt: skip
 
 
@@ -193,6 +224,7 @@ def _due_for_tenant(session: Session, tenant_id: int, today: date) -> Iterator[R
         )
         .order_by(Programme.id)
     ).all()
+    fallback = _tenant_locale(session, tenant_id)
     for programme in programmes:
         states = pair_states(session, tenant_id, programme, today)
         if not states:
@@ -246,21 +278,28 @@ def _due_for_tenant(session: Session, tenant_id: int, today: date) -> Iterator[R
                     member, partner = people.get(member_id), people.get(partner_id)
                     if member is None or partner is None:
                         continue
-                    title, body = _texts(kind, programme.name, partner.name,
+                    t = translations.for_member(member, fallback)
+                    title, body = _texts(t, kind, programme.name, partner.name,
                                          SURVEY_TITLES.get(survey, ""))  # fmt: skip
                     yield Reminder(
                         tenant_id, kind, subject, period, member_id, member.email or "",
-                        member.name, programme.name, title, body,
+                        member.name, programme.name, title, body, locale=t.locale,
                     )  # fmt: skip
 
 
 def compose(reminder: Reminder, base_url: str | None = None) -> EmailMessage:
     """The email for one reminder (plain text; no notes, no survey answers)."""
+    t = translations.for_locale(reminder.locale)
     message = EmailMessage()
     message["To"] = f"{reminder.name} <{reminder.email}>"
     message["Subject"] = f"[{reminder.programme}] {reminder.title}"
-    link = f"\n\nOpen Tandem: {base_url.rstrip('/')}{reminder.path}\n" if base_url else "\n"
-    message.set_content(f"Hello {reminder.name},\n\n{reminder.body}{link}\n-- Tandem mentoring\n")
+    url = f"{base_url.rstrip('/')}{reminder.path}" if base_url else None
+    link = "\n\n" + t.gettext("Open Tandem: %(url)s", url=url) if url else ""
+    greeting = t.gettext("Hello %(name)s,", name=reminder.name)
+    signature = t.gettext("-- Tandem mentoring")
+    message.set_content(f"{greeting}\n\n{reminder.body}{link}\n\n{signature}\n")
+    # After the content: setting the content clears the Content-* headers.
+    message["Content-Language"] = t.locale.replace("_", "-")
     return message
 
 

@@ -13,6 +13,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from records import Match, Programme
+from translations import N_
 
 PULSES = ("day30", "midpoint", "close")
 DEFAULT_GRACE_DAYS = 7
@@ -22,45 +23,45 @@ CLOSE_PULSE_LEAD_DAYS = 14
 
 DEFAULT_THEMES: list[dict[str, Any]] = [
     {
-        "theme": "Getting to know each other",
+        "theme": N_("Getting to know each other"),
         "questions": [
-            "What made you join this programme, and what would make it worthwhile?",
-            "How do you each like to give and receive feedback?",
+            N_("What made you join this programme, and what would make it worthwhile?"),
+            N_("How do you each like to give and receive feedback?"),
         ],
     },
     {
-        "theme": "Career planning",
+        "theme": N_("Career planning"),
         "questions": [
-            "Where would you like to be in three years, and what is the next step?",
-            "Which decisions in your mentor's career would they make again?",
+            N_("Where would you like to be in three years, and what is the next step?"),
+            N_("Which decisions in your mentor's career would they make again?"),
         ],
     },
     {
-        "theme": "Workplace challenges",
+        "theme": N_("Workplace challenges"),
         "questions": [
-            "What situation at work drained you most this month, and why?",
-            "Which conversation are you putting off?",
+            N_("What situation at work drained you most this month, and why?"),
+            N_("Which conversation are you putting off?"),
         ],
     },
     {
-        "theme": "Skill development",
+        "theme": N_("Skill development"),
         "questions": [
-            "Which skill would make the biggest difference this year?",
-            "How could you practise it in your current role?",
+            N_("Which skill would make the biggest difference this year?"),
+            N_("How could you practise it in your current role?"),
         ],
     },
     {
-        "theme": "Networks and visibility",
+        "theme": N_("Networks and visibility"),
         "questions": [
-            "Who should know about your work who does not yet?",
-            "Which professional events or groups are worth your time?",
+            N_("Who should know about your work who does not yet?"),
+            N_("Which professional events or groups are worth your time?"),
         ],
     },
     {
-        "theme": "Reflection and next steps",
+        "theme": N_("Reflection and next steps"),
         "questions": [
-            "What has changed since your first meeting?",
-            "How will you keep going once the programme closes?",
+            N_("What has changed since your first meeting?"),
+            N_("How will you keep going once the programme closes?"),
         ],
     },
 ]

@@ -10,6 +10,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from records import Match, Participant, Programme, SurveyResponse, utcnow
+from translations import N_
 
 from . import audit
 from .errors import AlreadyAnswered, InvalidInput, NotAllowed, NotFound
@@ -19,11 +20,11 @@ from .progress import ProgressPoster, post_milestone
 from .settings import PULSES, pulse_opens_on, settings_of
 
 SURVEY_TITLES = {
-    "enrolment": "Before you start",
-    "day30": "One month in",
-    "midpoint": "Half-way",
-    "close": "Nearly done",
-    "end": "End of programme evaluation",
+    "enrolment": N_("Before you start"),
+    "day30": N_("One month in"),
+    "midpoint": N_("Half-way"),
+    "close": N_("Nearly done"),
+    "end": N_("End of programme evaluation"),
 }
 # Which questions each survey asks; the others stay empty.
 SURVEY_QUESTIONS = {

@@ -15,6 +15,7 @@ import records
 from . import auth, i18n, ids, navigation, observability, ratelimits, security
 from . import config as tandem_config
 from .errors import register_error_handlers
+from .i18n import gettext as _
 
 
 def create_app(config: Mapping[str, Any] | None = None) -> Flask:
@@ -79,7 +80,7 @@ def create_app(config: Mapping[str, Any] | None = None) -> Flask:
         # Absolute URLs (sign-in links, LTI redirect URIs) come from TANDEM_BASE_URL
         # only, never from the Host header: without it, Tandem serves nothing but health.
         if not app.config.get("TANDEM_BASE_URL") and request.endpoint != "core.healthz":
-            abort(503, "Tandem is not configured yet: TANDEM_BASE_URL is not set.")
+            abort(503, _("Tandem is not configured yet: TANDEM_BASE_URL is not set."))
 
     security.init_app(app)
     observability.init_app(app)

@@ -25,6 +25,8 @@ import records
 from members import ABSOLUTE_LIFETIME, IDLE_LIFETIME
 from platforms import COORDINATOR
 
+from .i18n import gettext as _
+
 F = TypeVar("F", bound=Callable[..., Any])
 _KEYS = ("tenant_id", "member_id", "role", "course_id", "programme_id", "launch_id")
 
@@ -105,8 +107,13 @@ def sign_in(outcome: SignInOutcome, origins: Iterable[str]) -> None:
         # Remembered so that every later page may be framed by this platform only.
         origins=sorted(origins),
         csrf=secrets.token_urlsafe(24),
+        # The member's language and the tenant's default, so that pages choose theirs
+        # without a query (lti_tool.i18n).
+        locale=getattr(outcome, "locale", None),
+        tenant_locale=getattr(outcome, "tenant_locale", None),
     )
     g.current_member = _member_of_cookie()
+    g.pop("translator", None)
 
 
 def sign_out() -> None:
@@ -175,7 +182,7 @@ def check_csrf(value: str | None) -> None:
     """Refuse a form post whose token is not the session's (400)."""
     expected = session.get("csrf")
     if not expected or not value or not secrets.compare_digest(expected, value):
-        abort(400, "This form has expired. Open Tandem from your course again.")
+        abort(400, _("This form has expired. Open Tandem from your course again."))
 
 
 def login_required(view: F) -> F:
@@ -184,7 +191,7 @@ def login_required(view: F) -> F:
     @wraps(view)
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         if current_member() is None:
-            abort(401, "Open Tandem from your course to sign in.")
+            abort(401, _("Open Tandem from your course to sign in."))
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]
@@ -197,9 +204,9 @@ def coordinator_required(view: F) -> F:
     def wrapped(*args: Any, **kwargs: Any) -> Any:
         member = current_member()
         if member is None:
-            abort(401, "Open Tandem from your course to sign in.")
+            abort(401, _("Open Tandem from your course to sign in."))
         if not member.is_coordinator:
-            abort(403, "Only a coordinator of this course can open this page.")
+            abort(403, _("Only a coordinator of this course can open this page."))
         return view(*args, **kwargs)
 
     return wrapped  # type: ignore[return-value]

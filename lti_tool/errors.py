@@ -26,8 +26,26 @@ from programmes import (
     PermissionDeniedError,
     ProgrammeError,
 )
+from translations import N_
 
 from . import auth
+from .i18n import gettext as _
+
+# Werkzeug's names of the statuses Tandem answers with, for the catalogue (the page
+# title is the name in the request's language).
+HTTP_NAMES = (
+    N_("Bad Request"),
+    N_("Unauthorized"),
+    N_("Forbidden"),
+    N_("Not Found"),
+    N_("Method Not Allowed"),
+    N_("Conflict"),
+    N_("Request Entity Too Large"),
+    N_("Too Many Requests"),
+    N_("Internal Server Error"),
+    N_("Bad Gateway"),
+    N_("Service Unavailable"),
+)
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +53,7 @@ log = logging.getLogger(__name__)
 # For requests Flask could not route at all (an untrusted Host header): the page template
 # builds URLs, which such a request cannot.
 _BARE_PAGE = (
-    "<!doctype html><html lang=en><meta charset=utf-8><title>{{ title }}</title>"
+    "<!doctype html><html lang={{ html_lang() }}><meta charset=utf-8><title>{{ title }}</title>"
     "<h1>{{ title }}</h1><p>{{ message }}</p></html>"
 )
 
@@ -74,37 +92,37 @@ def register_error_handlers(app: Flask) -> None:
 
     @app.errorhandler(HTTPException)
     def _http(exc: HTTPException) -> tuple[str, int]:
-        return error_page(exc.code or 500, exc.name, exc.description or "")
+        return error_page(exc.code or 500, _(exc.name), exc.description or "")
 
     @app.errorhandler(PlatformError)
     def _platform(exc: PlatformError) -> tuple[str, int]:
         if isinstance(exc, LaunchError):
-            return error_page(exc.status, "Tandem could not sign you in", str(exc))
+            return error_page(exc.status, _("Tandem could not sign you in"), str(exc))
         if isinstance(exc, LoginError):
-            return error_page(400, "Tandem could not sign you in", str(exc))
+            return error_page(400, _("Tandem could not sign you in"), str(exc))
         if isinstance(exc, RegistrationError):
-            return error_page(exc.status, "Tandem could not register this platform", str(exc))
+            return error_page(exc.status, _("Tandem could not register this platform"), str(exc))
         if isinstance(exc, DeepLinkingError | RefusedURL):
-            return error_page(400, "Tandem could not do that", str(exc))
+            return error_page(400, _("Tandem could not do that"), str(exc))
         if isinstance(exc, ServiceError):
             log.warning("platform service failed: %s", exc)
             return error_page(
-                502, "Your learning platform did not answer", "Please try again in a minute."
+                502, _("Your learning platform did not answer"), _("Please try again in a minute.")
             )
-        return error_page(400, "Tandem could not do that", str(exc))
+        return error_page(400, _("Tandem could not do that"), str(exc))
 
     @app.errorhandler(PortalError)
     def _portal(exc: PortalError) -> tuple[str, int]:
         # The portal views have logged the refusal already (one line, with the portal).
         if isinstance(exc, ClientRejected):
-            return error_page(exc.status, "Tandem could not sign you in", str(exc))
+            return error_page(exc.status, _("Tandem could not sign you in"), str(exc))
         if exc.status >= 500:
             return error_page(
                 exc.status,
-                "Your member portal did not answer",
-                "Tandem could not reach your portal's sign-in. Please try again in a minute.",
+                _("Your member portal did not answer"),
+                _("Tandem could not reach your portal's sign-in. Please try again in a minute."),
             )
-        return error_page(exc.status, "Tandem could not sign you in", str(exc))
+        return error_page(exc.status, _("Tandem could not sign you in"), str(exc))
 
     @app.errorhandler(ProgrammeError)
     def _programme(exc: ProgrammeError) -> tuple[str, int]:
@@ -112,7 +130,7 @@ def register_error_handlers(app: Flask) -> None:
             _audit_out_of_scope({"reason": "other_course", "programme_id": exc.programme_id})
         statuses = ((NotFoundError, 404), (PermissionDeniedError, 403), (ConflictError, 409))
         status = next((code for kind, code in statuses if isinstance(exc, kind)), 400)
-        return error_page(status, "Tandem could not do that", str(exc))
+        return error_page(status, _("Tandem could not do that"), str(exc))
 
     from checkins import CheckinError, NotInProgramme
 
@@ -121,13 +139,13 @@ def register_error_handlers(app: Flask) -> None:
         if isinstance(exc, NotInProgramme):
             _audit_out_of_scope({"reason": "other_programme", **(request.view_args or {})})
         # Each CheckinError says its status: 400 input, 403 not yours, 404, 409 conflict.
-        return error_page(exc.http_status, "Tandem could not do that", str(exc))
+        return error_page(exc.http_status, _("Tandem could not do that"), str(exc))
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> tuple[str, int]:
         log.exception("unhandled error")
         return error_page(
             500,
-            "Something went wrong",
-            "Tandem could not finish this request. Nothing was changed; please try again.",
+            _("Something went wrong"),
+            _("Tandem could not finish this request. Nothing was changed; please try again."),
         )

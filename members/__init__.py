@@ -5,6 +5,7 @@ from .courses import find_course, merge_courses
 from .errors import MembersError, TenantError
 from .export import export_member, list_members
 from .linking import LinkResult, apply_profile, find_member, link_member
+from .locales import remember_locale, tenant_default_locale
 from .records import SYSTEM_USERNAMES, PersonRecord
 from .sessions import (
     ABSOLUTE_LIFETIME,
@@ -55,8 +56,10 @@ __all__ = [
     "list_tenants",
     "merge_courses",
     "privacy_settings",
+    "remember_locale",
     "set_tenant_settings",
     "slug_for",
     "start_session",
+    "tenant_default_locale",
     "tenant_privacy",
 ]

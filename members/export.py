@@ -97,6 +97,7 @@ def export_member(session: Session, tenant_id: int, member_id: int) -> dict[str,
         "given_name": member.given_name,
         "family_name": member.family_name,
         "time_zone": member.time_zone,
+        "locale": member.locale,
         "identities": [
             {
                 "source": i.source,

@@ -14,9 +14,11 @@ from dataclasses import dataclass
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+import translations
 from records import Member, Tenant, record_event
 
 from .errors import TenantError
+from .locales import DEFAULT_LOCALE_SETTING
 
 SLUG_PATTERN = re.compile(r"^[a-z0-9][a-z0-9-]{0,63}$")
 # Defaults stated in the README: free text of pairs closed two years ago goes, and so do
@@ -61,6 +63,17 @@ def privacy_settings(tenant: Tenant) -> PrivacySettings:
         ),
         audit_retain_months=int(settings.get("audit_retain_months", DEFAULT_AUDIT_RETAIN_MONTHS)),
     )
+
+
+def _locale(value: str) -> str:
+    tag = translations.normalise(value)
+    languages = translations.available_languages()
+    if tag is None or tag.split("_")[0] not in languages:
+        raise TenantError(
+            f"--default-locale {value[:40]!r} is not a language Tandem speaks: "
+            f"use one of {', '.join(languages)} (e.g. fr or fr-CA)"
+        )
+    return tag
 
 
 def tenant_privacy(session: Session, tenant_id: int) -> PrivacySettings:
@@ -165,14 +178,17 @@ def set_tenant_settings(
     audit_retain_months: int | None = None,
     association_name: str | None = None,
     privacy_contact: str | None = None,
+    default_locale: str | None = None,
 ) -> PrivacySettings:
-    """Change the tenant's privacy settings; ``None`` leaves one as it is.
+    """Change the tenant's privacy settings and default language; ``None`` leaves one as
+    it is.
 
     Every value is checked before any is stored, so a bad one changes nothing.
 
     Raises:
         TenantError: a number of months out of range, an empty or overlong name, or a
-            contact that is neither an email address nor an https URL.
+            contact that is neither an email address nor an https URL, or a language
+            Tandem has no catalogue for.
     """
     changes: dict[str, object] = {}
     if retain_closed_months is not None:
@@ -195,6 +211,8 @@ def set_tenant_settings(
                 "nor an https:// URL"
             )
         changes["privacy_contact"] = contact
+    if default_locale is not None:
+        changes[DEFAULT_LOCALE_SETTING] = _locale(default_locale)
     if not changes:
         raise TenantError("nothing to set: give at least one option (see --help)")
     # A new dict, so that the JSON column sees the change.

@@ -18,6 +18,7 @@ CONTEXT = LTI + "context"
 CUSTOM = LTI + "custom"
 LIS = LTI + "lis"
 TOOL_PLATFORM = LTI + "tool_platform"
+LAUNCH_PRESENTATION = LTI + "launch_presentation"
 DEEP_LINKING_SETTINGS = "https://purl.imsglobal.org/spec/lti-dl/claim/deep_linking_settings"
 DEEP_LINKING_CONTENT_ITEMS = "https://purl.imsglobal.org/spec/lti-dl/claim/content_items"
 DEEP_LINKING_DATA = "https://purl.imsglobal.org/spec/lti-dl/claim/data"
@@ -146,3 +147,10 @@ def person_from_claims(sub: str, claims: Mapping[str, Any], *, product: str | No
         member_number=sourcedid,
         also_known_as=tuple(also),
     )
+
+
+def locale_of(claims: Mapping[str, Any]) -> object:
+    """The launch's ``launch_presentation.locale`` (e.g. ``"fr-CA"``), unchecked: the
+    caller hands it to :func:`members.remember_locale`, which ignores a bad one."""
+    presentation = claims.get(LAUNCH_PRESENTATION)
+    return presentation.get("locale") if isinstance(presentation, Mapping) else None

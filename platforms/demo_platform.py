@@ -119,15 +119,25 @@ def demo_people(session: Session, tenant_id: int) -> Sequence[DemoPerson]:
     return sorted(people, key=lambda p: p.role != c.COORDINATOR)
 
 
-def login_parameters(tenant: Tenant, login_hint: str, launch_url: str) -> dict[str, str]:
-    """The third-party login initiation the Demo LMS sends to Tandem."""
-    return {
+def login_parameters(
+    tenant: Tenant, login_hint: str, launch_url: str, locale: str | None = None
+) -> dict[str, str]:
+    """The third-party login initiation the Demo LMS sends to Tandem.
+
+    ``locale`` (e.g. ``"fr-CA"``), the language the Demo LMS is shown in, travels as the
+    message hint and comes back in the launch's ``launch_presentation`` claim, as a
+    real LMS tells the user's language.
+    """
+    params = {
         "iss": tenant.issuer or "",
         "client_id": CLIENT_ID,
         "login_hint": login_hint,
         "target_link_uri": launch_url,
         "lti_deployment_id": DEPLOYMENT_ID,
     }
+    if locale:
+        params["lti_message_hint"] = f"locale:{locale}"
+    return params
 
 
 def authorize(
@@ -183,6 +193,9 @@ def authorize(
     }
     if member.member_number:
         claims[c.LIS] = {"person_sourcedid": member.member_number}
+    hint_kind, _, locale = params.get("lti_message_hint", "").partition(":")
+    if hint_kind == "locale" and locale:
+        claims[c.LAUNCH_PRESENTATION] = {"document_target": "window", "locale": locale[:35]}
     private = serialization.load_pem_private_key(
         box.decrypt(tenant.settings["demo_platform_key"]).encode("ascii"), password=None
     )

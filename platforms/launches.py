@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from members import link_member
+from members import link_member, remember_locale, tenant_default_locale
 from records import Programme, SecretBox
 
 from . import audit
@@ -42,6 +42,10 @@ class LaunchOutcome:
     launch_id: str
     message_type: str
     institution_admin: bool = False
+    # The member's language (this launch's locale claim, else the last known one) and
+    # the tenant's default: the session keeps both for choosing each page's language.
+    locale: str | None = None
+    tenant_locale: str | None = None
 
 
 def _programme_id(claims: dict[str, Any]) -> int | None:
@@ -117,6 +121,7 @@ def complete_launch(
     product = c.product_of(claims, tenant.settings.get("product"))
     person = c.person_from_claims(launch.sub, claims, product=product)
     member = link_member(session, tenant.id, person).member
+    remember_locale(member, c.locale_of(claims))
     role = c.tandem_role(claims.get(c.ROLES) or [])
     context = claims.get(c.CONTEXT)
     course = (
@@ -175,6 +180,8 @@ def complete_launch(
         message_type=launch.message_type,
         institution_admin=role == c.COORDINATOR
         and c.is_institution_admin(claims.get(c.ROLES) or []),
+        locale=member.locale,
+        tenant_locale=tenant_default_locale(tenant),
     )
 
 

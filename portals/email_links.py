@@ -25,7 +25,8 @@ from email.message import EmailMessage
 from sqlalchemy.orm import Session
 
 import jobs
-from members import PersonRecord, find_member
+import translations
+from members import PersonRecord, find_member, tenant_default_locale
 from platforms import MEMBER
 from records import Member, Portal, Tenant
 
@@ -57,6 +58,8 @@ class SignInLink:
     to: str
     name: str
     association: str
+    # The member's language (last known locale, else the tenant's default).
+    locale: str | None = None
 
 
 def _digest(value: str) -> str:
@@ -196,8 +199,11 @@ def issue_link(
         LINK_LIFETIME,
     )
     tenant = session.get(Tenant, tenant_id)
-    association = tenant.name if tenant is not None else "your association"
-    return SignInLink(token=token, to=member.email, name=member.name, association=association)
+    t = translations.for_member(member, tenant_default_locale(tenant))
+    association = tenant.name if tenant is not None else t.gettext("your association")
+    return SignInLink(
+        token=token, to=member.email, name=member.name, association=association, locale=t.locale
+    )
 
 
 def link_message(link: SignInLink, link_url: str) -> EmailMessage:
@@ -205,16 +211,25 @@ def link_message(link: SignInLink, link_url: str) -> EmailMessage:
     url = link_url.replace(TOKEN_PLACEHOLDER, link.token)
     association = link.association
     minutes = int(LINK_LIFETIME.total_seconds() // 60)
+    t = translations.for_locale(link.locale)
     message = EmailMessage()
     message["To"] = link.to
-    message["Subject"] = f"Your sign-in link for mentoring at {association}"
-    message.set_content(
-        f"Hello {link.name},\n\n"
-        f"Open this link to sign in to Tandem, the mentoring programme of {association}:\n\n"
-        f"{url}\n\n"
-        f"It works once, within {minutes} minutes. If you did not ask for it, ignore this "
-        "email: nobody can sign in without it.\n"
+    message["Subject"] = t.gettext(
+        "Your sign-in link for mentoring at %(association)s", association=association
     )
+    greeting = t.gettext("Hello %(name)s,", name=link.name)
+    lead = t.gettext(
+        "Open this link to sign in to Tandem, the mentoring programme of %(association)s:",
+        association=association,
+    )
+    warning = t.gettext(
+        "It works once, within %(minutes)s minutes. If you did not ask for it, ignore this "
+        "email: nobody can sign in without it.",
+        minutes=minutes,
+    )
+    message.set_content(f"{greeting}\n\n{lead}\n\n{url}\n\n{warning}\n")
+    # After the content: setting the content clears the Content-* headers.
+    message["Content-Language"] = t.locale.replace("_", "-")
     return message
 
 

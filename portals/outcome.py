@@ -6,7 +6,8 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from records import Member, Portal
+from members import tenant_default_locale
+from records import Member, Portal, Tenant
 
 from . import audit
 
@@ -26,6 +27,9 @@ class PortalOutcome:
     # Set when the portal offers RP-initiated logout: the ID token to hand back to it as
     # ``id_token_hint`` at sign-out ("" when too long to keep).
     id_token_hint: str | None = None
+    # The member's last known language and the tenant's default (see LaunchOutcome).
+    locale: str | None = None
+    tenant_locale: str | None = None
 
 
 def signed_in(
@@ -53,4 +57,6 @@ def signed_in(
         role=role,
         portal_id=portal.id,
         origins=tuple(portal.origins),
+        locale=member.locale,
+        tenant_locale=tenant_default_locale(session.get(Tenant, portal.tenant_id)),
     )

@@ -18,6 +18,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from members import remember_locale
 from records import Portal, SecretBox
 
 from .errors import PortalError, SignInRefused, UnknownPortalError
@@ -221,6 +222,8 @@ def finish_sign_in(
             person_from_claims(portal, claims),
             unverified=unverified_email(claims),
         )
+        # The provider's OIDC ``locale`` claim, when it sends one, is the member's language.
+        remember_locale(member, claims.get("locale"))
         role = role_from_claims(portal, claims)
         # Remembered so that reopening this callback says "already used" (see above).
         add_value(session, SIGN_IN_USED, state, {"portal_id": portal.id}, STATE_LIFETIME)

@@ -387,6 +387,7 @@ def erase_member(
 
     member.given_name = member.family_name = member.display_name = ""
     member.email = member.picture_url = member.member_number = member.time_zone = None
+    member.locale = None
     member.profile = {}
     member.active, member.erased_at = False, now
     member.deactivated_at = member.deactivated_at or now

@@ -24,13 +24,15 @@ from records import (
     Programme,
     SurveyResponse,
 )
+from translations import N_
 
 from .errors import NotFoundError
 
 
 @dataclass(frozen=True)
 class DataSection:
-    """One part of what Tandem holds: its key in the export, a title, and who sees it."""
+    """One part of what Tandem holds: its key in the export, a title, and who sees it
+    (English, marked with ``N_``: pages translate them as they show them)."""
 
     key: str
     title: str
@@ -40,50 +42,52 @@ class DataSection:
 SECTIONS = (
     DataSection(
         "profile",
-        "Your name, email, member number and time zone",
-        "You and your coordinators; your partner sees your name.",
+        N_("Your name, email, member number, time zone and language"),
+        N_("You and your coordinators; your partner sees your name."),
     ),
     DataSection(
         "identities",
-        "The accounts Tandem links to you (LMS, directory, portal)",
-        "You and the operators who run Tandem.",
+        N_("The accounts Tandem links to you (LMS, directory, portal)"),
+        N_("You and the operators who run Tandem."),
     ),
-    DataSection("enrolments", "Your courses", "You and your coordinators."),
+    DataSection("enrolments", N_("Your courses"), N_("You and your coordinators.")),
     DataSection(
         "learning_records",
-        "Your learning history (completions, grades, progress)",
-        "You; your mentor only while you share it in your agreement.",
+        N_("Your learning history (completions, grades, progress)"),
+        N_("You; your mentor only while you share it in your agreement."),
     ),
     DataSection(
         "programmes",
-        "Programmes you joined and your questionnaire answers",
-        "You and your coordinators; your partner sees the reasons you were matched.",
+        N_("Programmes you joined and your questionnaire answers"),
+        N_("You and your coordinators; your partner sees the reasons you were matched."),
     ),
-    DataSection("pairs", "Your matches and agreements", "You, your partner and your coordinators."),
+    DataSection(
+        "pairs", N_("Your matches and agreements"), N_("You, your partner and your coordinators.")
+    ),
     DataSection(
         "checkins",
-        "Meetings you logged: date, length, topics, shared summary",
-        "You and your partner; coordinators see only that you met and for how long.",
+        N_("Meetings you logged: date, length, topics, shared summary"),
+        N_("You and your partner; coordinators see only that you met and for how long."),
     ),
     DataSection(
         "private_notes",
-        "Private notes of your meetings",
-        "You and your partner only. Nobody else, ever.",
+        N_("Private notes of your meetings"),
+        N_("You and your partner only. Nobody else, ever."),
     ),
     DataSection(
         "surveys",
-        "Your survey answers",
-        "Coordinators see ratings without your name; comments only in a named export.",
+        N_("Your survey answers"),
+        N_("Coordinators see ratings without your name; comments only in a named export."),
     ),
     DataSection(
         "flags",
-        "What you told the coordinator privately",
-        "Your coordinators only; your partner is not told.",
+        N_("What you told the coordinator privately"),
+        N_("Your coordinators only; your partner is not told."),
     ),
     DataSection(
         "erasure_requests",
-        "Your requests to erase your data",
-        "You, your coordinators and the operators.",
+        N_("Your requests to erase your data"),
+        N_("You, your coordinators and the operators."),
     ),
 )
 
@@ -118,6 +122,7 @@ def member_data(session: Session, tenant_id: int, member_id: int) -> dict[str, A
         "email",
         "member_number",
         "time_zone",
+        "locale",
         "active",
         "deactivated_at",
     )

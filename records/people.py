@@ -45,6 +45,9 @@ class Member(TenantOwned, Timestamped, Base):
     picture_url: Mapped[str | None] = mapped_column(String(1000))
     member_number: Mapped[str | None] = mapped_column(String(255))
     time_zone: Mapped[str | None] = mapped_column(String(64))
+    # The last locale a launch or portal sign-in told (e.g. "fr_CA"): mail and .ics files
+    # sent to the member are written in it.
+    locale: Mapped[str | None] = mapped_column(String(35))
     active: Mapped[bool] = mapped_column(default=True)
     deactivated_at: Mapped[datetime | None]
     profile: Mapped[dict[str, Any]] = mapped_column(default=dict)

@@ -137,6 +137,9 @@ def test_wheel_holds_exactly_the_parts(wheel: Path) -> None:
     assert "records/migrations/versions/0001_initial_schema.py" in names
     assert "records/migrations/script.py.mako" in names
     assert any(name.startswith("lti_tool/templates/") for name in names)
+    # The message catalogues, compiled and their source (docs/translations.md).
+    assert "translations/locales/fr/LC_MESSAGES/messages.mo" in names
+    assert "translations/locales/fr/LC_MESSAGES/messages.po" in names
     entry_points = next(n for n in names if n.endswith(".dist-info/entry_points.txt"))
     text = zipfile.ZipFile(wheel).read(entry_points).decode()
     assert "tandem = lti_tool.cli:main" in text
@@ -182,5 +185,12 @@ def test_wheel_installs_a_working_tandem_command(wheel: Path, tmp_path: Path) ->
         check=True,
     ).stdout
     assert str(ROOT) not in where and fresh_site in where
+    # The installed catalogues work: French from the wheel's own .mo.
+    french = subprocess.run(
+        [str(python), "-c", "import translations; print(translations.for_locale('fr-CA')"
+         ".gettext('Sign the agreement'), translations.available_languages())"],
+        cwd=tmp_path, capture_output=True, text=True, check=True,
+    ).stdout  # fmt: skip
+    assert french.strip() == "Signer l'accord ('en', 'fr')"
     for folder in ("tests", "benchmarks", "scripts"):
         assert not Path(fresh_site, folder).exists(), folder

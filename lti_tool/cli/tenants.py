@@ -71,14 +71,19 @@ def tenant_list() -> None:
 )
 @click.option("--association-name", help="The association's name on the privacy page.")
 @click.option("--privacy-contact", help="Who members ask about their data: an email or https URL.")
+@click.option(
+    "--default-locale",
+    help="Language of pages and mail when neither the LMS nor the browser says (e.g. fr, fr-CA).",
+)
 def tenant_set(
     name: str,
     retain_closed_months: int | None,
     audit_retain_months: int | None,
     association_name: str | None,
     privacy_contact: str | None,
+    default_locale: str | None,
 ) -> None:
-    """Set tenant NAME's (slug or name) retention and privacy-page settings."""
+    """Set tenant NAME's (slug or name) retention, privacy-page and language settings."""
     app = build_app()
     try:
         with app_transaction(app) as session:
@@ -90,13 +95,15 @@ def tenant_set(
                 audit_retain_months=audit_retain_months,
                 association_name=association_name,
                 privacy_contact=privacy_contact,
+                default_locale=default_locale,
             )  # fmt: skip
+            language = members.tenant_default_locale(found) or "en"
     except TenantError as exc:
         fail(str(exc))
     click.echo(
         f"tenant {slug!r}: closed pairs' notes kept {now.retain_closed_months} months, audit "
         f"rows {now.audit_retain_months} months; privacy page names {now.association_name!r}, "
-        f"contact {now.privacy_contact or '(none)'}"
+        f"contact {now.privacy_contact or '(none)'}; default language {language}"
     )
 
 

@@ -18,10 +18,12 @@ from flask.typing import ResponseReturnValue
 
 import checkins
 import records
+import translations
 from checkins.ics import zone
 from checkins.overview import learning_history, member_page
 
-from .. import auth
+from .. import auth, i18n
+from ..i18n import gettext as _
 from ..urls import base_host
 
 bp = Blueprint("checkins", __name__, url_prefix="/checkins")
@@ -119,7 +121,7 @@ def save_agreement(match_id: int) -> ResponseReturnValue:
         out_of_scope=request.form.get("out_of_scope", ""),
     )
     checkins.save_agreement(records.get_session(), me.tenant_id, match_id, me.member_id, draft)
-    return _back(match_id, "Agreement saved. Both of you now sign it.")
+    return _back(match_id, _("Agreement saved. Both of you now sign it."))
 
 
 @bp.post("/matches/<int:match_id>/agreement/sign")
@@ -130,7 +132,7 @@ def sign_agreement(match_id: int) -> ResponseReturnValue:
     checkins.sign_agreement(
         records.get_session(), me.tenant_id, match_id, me.member_id, poster=_poster()
     )
-    return _back(match_id, "You signed the agreement.")
+    return _back(match_id, _("You signed the agreement."))
 
 
 @bp.post("/matches/<int:match_id>/agreement/consent")
@@ -142,8 +144,8 @@ def consent(match_id: int) -> ResponseReturnValue:
     checkins.set_learning_history_consent(
         records.get_session(), me.tenant_id, match_id, me.member_id, share
     )
-    return _back(match_id, "Your mentor can now see your learning history." if share
-                 else "Your learning history is private to you.")  # fmt: skip
+    return _back(match_id, _("Your mentor can now see your learning history.") if share
+                 else _("Your learning history is private to you."))  # fmt: skip
 
 
 @bp.post("/matches/<int:match_id>/checkins")
@@ -174,7 +176,7 @@ def log_checkin(match_id: int) -> ResponseReturnValue:
     checkins.log_checkin(
         records.get_session(), me.tenant_id, match_id, me.member_id, draft, poster=_poster()
     )
-    return _back(match_id, "Check-in logged.")
+    return _back(match_id, _("Check-in logged."))
 
 
 @bp.get("/matches/<int:match_id>/checkins/<int:checkin_id>/invite.ics")
@@ -188,13 +190,17 @@ def invite(match_id: int, checkin_id: int) -> ResponseReturnValue:
         raise checkins.NotFound("this check-in scheduled no next meeting")
     side = checkins.pair_side(session, me.tenant_id, match_id, me.member_id)
     member = session.get(records.Member, me.member_id)
+    # The file is the member's own: in their language, whichever browser downloads it.
+    t = translations.for_member(member, i18n.current_locale())
     body = checkins.meeting_invite(
         uid=f"tandem-checkin-{checkin.id}@{base_host()}",
         start=checkin.next_meeting_at,
         duration_minutes=checkin.duration_minutes,
         time_zone=(member.time_zone if member else None) or request.args.get("tz"),
-        summary=f"Mentoring: {side.programme.name}",
-        description=f"Next mentoring conversation with {side.partner_member.name}.",
+        summary=t.gettext("Mentoring: %(programme)s", programme=side.programme.name),
+        description=t.gettext(
+            "Next mentoring conversation with %(name)s.", name=side.partner_member.name
+        ),
         attendees=[(side.partner_member.name, side.partner_member.email or "")],
     )
     disposition = {"Content-Disposition": "attachment; filename=next-meeting.ics"}
@@ -210,7 +216,7 @@ def survey(match_id: int, survey: str) -> ResponseReturnValue:
             raise checkins.NotFound(f"there is no {survey!r} survey")
         return render_template(
             "checkins/survey.html", survey=survey, match_id=match_id,
-            title=checkins.SURVEY_TITLES[survey], asked=checkins.SURVEY_QUESTIONS[survey],
+            title=_(checkins.SURVEY_TITLES[survey]), asked=checkins.SURVEY_QUESTIONS[survey],
             csrf_token=auth.csrf_token(),
         )  # fmt: skip
     return _answer(match_id=match_id, survey=survey)
@@ -230,7 +236,7 @@ def _answer(match_id: int, survey: str) -> ResponseReturnValue:
         records.get_session(), me.tenant_id, me.member_id, survey, answer,
         match_id=match_id, poster=_poster(),
     )  # fmt: skip
-    return _back(match_id, "Thank you: your answers are in.")
+    return _back(match_id, _("Thank you: your answers are in."))
 
 
 @bp.post("/matches/<int:match_id>/flag")
@@ -241,7 +247,7 @@ def flag(match_id: int) -> ResponseReturnValue:
     checkins.flag_pair(
         records.get_session(), me.tenant_id, match_id, me.member_id, request.form.get("reason", "")
     )
-    return _back(match_id, "The coordinator has been told, privately. They will be in touch.")
+    return _back(match_id, _("The coordinator has been told, privately. They will be in touch."))
 
 
 @bp.post("/matches/<int:match_id>/close")
@@ -253,7 +259,7 @@ def close(match_id: int) -> ResponseReturnValue:
         records.get_session(), me.tenant_id, match_id, me.member_id,
         request.form.get("outcome", ""), request.form.get("reason", ""), poster=_poster(),
     )  # fmt: skip
-    return _back(match_id, "The pair is closed. Please answer the end evaluation.")
+    return _back(match_id, _("The pair is closed. Please answer the end evaluation."))
 
 
 @bp.get("/matches/<int:match_id>/learning")

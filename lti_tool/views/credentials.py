@@ -26,6 +26,7 @@ import programmes
 import records
 
 from .. import auth
+from ..i18n import gettext as _
 from ..urls import external_url
 from .checkins import _form_action, _me
 from .programmes import current_actor
@@ -58,7 +59,7 @@ def issue(milestone_id: int) -> ResponseReturnValue:
         issuer_url=external_url("credentials.issuer", tenant_id=me.tenant_id),
         sign=lambda claims: platforms.sign_claims(session, _box(), claims),
     )
-    flash("Your credential is ready: download it or share its verification link.", "success")
+    flash(_("Your credential is ready: download it or share its verification link."), "success")
     return redirect(url_for("checkins.member") + f"#credential-{credential.public_id}", 303)
 
 
@@ -133,7 +134,7 @@ def revoke(programme_id: int, public_id: object) -> ResponseReturnValue:
             request.form.get("reason", ""),
         )
         session.commit()
-        flash("The credential is revoked; its verification page now says so.")
+        flash(_("The credential is revoked; its verification page now says so."))
     except (checkins.InvalidInput, checkins.Conflict) as exc:
         session.rollback()
         flash(str(exc), "error")

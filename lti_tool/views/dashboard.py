@@ -14,6 +14,7 @@ import programmes
 import records
 
 from .. import auth, i18n
+from ..i18n import gettext as _
 from .programmes import current_actor
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard")
@@ -65,7 +66,7 @@ def rematch(programme_id: int, match_id: int) -> ResponseReturnValue:
         programmes.rematch_pair(session, current_actor(), programme_id, match_id,
                                 reason=request.form.get("reason", ""))  # fmt: skip
         session.commit()
-        flash("The pair is closed; the mentee is back in the pool for the next matching run.")
+        flash(_("The pair is closed; the mentee is back in the pool for the next matching run."))
     except (checkins.InvalidInput, checkins.Conflict) as exc:
         session.rollback()
         flash(str(exc), "error")
@@ -95,7 +96,7 @@ def note_erasure(programme_id: int, request_id: int) -> ResponseReturnValue:
     programmes.note_request(session, current_actor(), programme_id, request_id,
                             request.form.get("note", ""))  # fmt: skip
     session.commit()
-    flash("Your note is on the request.")
+    flash(_("Your note is on the request."))
     return redirect(url_for("dashboard.show", programme_id=programme_id) + "#erasures", 303)
 
 
@@ -107,5 +108,5 @@ def erase(programme_id: int, request_id: int) -> ResponseReturnValue:
     session = records.get_session()
     programmes.carry_out_request(session, current_actor(), programme_id, request_id)
     session.commit()
-    flash("The member's data is erased.")
+    flash(_("The member's data is erased."))
     return redirect(url_for("dashboard.show", programme_id=programme_id) + "#erasures", 303)

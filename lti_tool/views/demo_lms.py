@@ -10,6 +10,7 @@ from flask.typing import ResponseReturnValue
 import records
 from platforms import demo_platform
 
+from ..i18n import gettext as _
 from ..urls import base_url, external_url
 
 bp = Blueprint("demo_lms", __name__, url_prefix="/demo-lms")
@@ -30,7 +31,7 @@ def index() -> ResponseReturnValue:
         session, current_app.extensions["tandem.secrets"], base_url()
     )
     if tenant is None:
-        abort(404, "There is no demo data: start Tandem with `tandem demo`.")
+        abort(404, _("There is no demo data: start Tandem with `tandem demo`."))
     session.commit()
     launch_url = external_url("lti.launch")
     people = [
@@ -38,7 +39,11 @@ def index() -> ResponseReturnValue:
             person,
             url_for("lti.login")
             + "?"
-            + urlencode(demo_platform.login_parameters(tenant, person.login_hint, launch_url)),
+            + urlencode(
+                demo_platform.login_parameters(
+                    tenant, person.login_hint, launch_url, request.args.get("locale")
+                )
+            ),
         )
         for person in demo_platform.demo_people(session, tenant.id)
     ]
@@ -55,7 +60,7 @@ def authorize() -> ResponseReturnValue:
         external_url("lti.launch"),
     )
     return render_template(
-        "lti/autopost.html", title="Opening Tandem", action=url_for("lti.launch"), fields=form
+        "lti/autopost.html", title=_("Opening Tandem"), action=url_for("lti.launch"), fields=form
     )
 
 

@@ -32,6 +32,7 @@ from platforms import LaunchError, LoginError, PlatformError
 from platforms.audit import record as audit
 
 from .. import auth, observability, security
+from ..i18n import gettext as _
 from ..ids import parse_id
 from ..urls import cookie_flags, external_url
 from .programmes import current_actor, form_date
@@ -184,7 +185,9 @@ def _landing(template: str, home: Callable[[Session, programmes.Actor], object])
     )
     if page is None:
         auth.sign_out()
-        abort(401, "Your session no longer matches a member. Open Tandem from your course again.")
+        abort(
+            401, _("Your session no longer matches a member. Open Tandem from your course again.")
+        )
     found = home(session, current_actor())
     return render_template(template, page=page, member=member, home=found)
 
@@ -214,7 +217,7 @@ def _deep_linking_launch() -> dict:
         else None
     )
     if data is None or data.get("message_type") != platforms.claims.DEEP_LINKING_REQUEST:
-        abort(400, "This is not a placement from your course. Add Tandem to the course again.")
+        abort(400, _("This is not a placement from your course. Add Tandem to the course again."))
     return data
 
 
@@ -241,10 +244,10 @@ def deep_link() -> ResponseReturnValue:
     auth.check_csrf(request.form.get("csrf_token"))
     raw_id = request.form.get("programme_id", "").strip()
     if raw_id and not raw_id.isdigit():
-        abort(400, "The programme chosen is not a number.")
+        abort(400, _("The programme chosen is not a number."))
     programme_id = parse_id(raw_id) if raw_id else None
     if raw_id and programme_id is None:
-        abort(404, "There is no such programme.")
+        abort(404, _("There is no such programme."))
     if programme_id is not None:
         try:
             programme = programmes.coordinated_programme(session, actor, programme_id)
@@ -270,7 +273,7 @@ def deep_link() -> ResponseReturnValue:
     session.commit()
     return render_template(
         "lti/autopost.html",
-        title="Placing the programme",
+        title=_("Placing the programme"),
         action=answer.return_url,
         fields={"JWT": answer.jwt},
     )
@@ -294,7 +297,7 @@ def register(invite: str | None) -> ResponseReturnValue:
     """
     openid_configuration = request.args.get("openid_configuration", "").strip()
     if not openid_configuration:
-        abort(400, "Open this address from your LMS's LTI Dynamic Registration page.")
+        abort(400, _("Open this address from your LMS's LTI Dynamic Registration page."))
     platform_origin = platforms.origin_of(openid_configuration)
     security.allow_framing_by([platform_origin] if platform_origin else [])
     session = records.get_session()

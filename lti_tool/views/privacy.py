@@ -15,6 +15,7 @@ import programmes
 import records
 
 from .. import auth
+from ..i18n import gettext as _
 
 bp = Blueprint("privacy", __name__)
 
@@ -77,8 +78,8 @@ def erasure_request() -> ResponseReturnValue:
     session = records.get_session()
     programmes.request_erasure(session, me.tenant_id, me.member_id)
     session.commit()
-    flash("Your request is in. Your coordinators and the people who run Tandem can see it; "
-          "it will be carried out within a month.", "success")  # fmt: skip
+    flash(_("Your request is in. Your coordinators and the people who run Tandem can see it; "
+            "it will be carried out within a month."), "success")  # fmt: skip
     return redirect(url_for("privacy.my_data"), 303)
 
 

@@ -20,6 +20,7 @@ import records
 from programmes import Actor, ConflictError, InvalidInputError
 
 from .. import auth
+from ..i18n import format_date, format_decimal, ngettext
 from ..i18n import gettext as _
 from ..ids import parse_id
 
@@ -65,10 +66,12 @@ def _form_action(view: Callable[..., ResponseReturnValue]) -> Callable[..., Resp
 def _int(name: str) -> int:
     raw = request.form.get(name, "")
     if not raw.isdigit():
-        abort(400, f"The form is missing a valid {name.replace('_', ' ')}.")
+        abort(400, _("The form is missing a valid %(field)s.", field=name.replace("_", " ")))
     value = parse_id(raw)
     if value is None:
-        abort(404, f"There is no such {name.removesuffix('_id').replace('_', ' ')}.")
+        abort(
+            404, _("There is no such %(thing)s.", thing=name.removesuffix("_id").replace("_", " "))
+        )
     return value
 
 
@@ -137,7 +140,7 @@ def enrol(programme_id: int) -> ResponseReturnValue:
     programmes.enrol(
         session, actor, programme_id, role, answers, capacity=request.form.get("capacity")
     )
-    flash("You are enrolled. You can change your answers until matching starts.", "ok")
+    flash(_("You are enrolled. You can change your answers until matching starts."), "ok")
     return redirect(url_for("programmes.show", programme_id=programme_id), code=303)
 
 
@@ -156,7 +159,7 @@ def update_answers(programme_id: int) -> ResponseReturnValue:
     programmes.update_answers(
         session, actor, programme_id, answers, capacity=request.form.get("capacity")
     )
-    flash("Your answers are saved.", "ok")
+    flash(_("Your answers are saved."), "ok")
     return redirect(url_for("programmes.show", programme_id=programme_id), code=303)
 
 
@@ -165,7 +168,7 @@ def update_answers(programme_id: int) -> ResponseReturnValue:
 @_form_action
 def withdraw(programme_id: int) -> ResponseReturnValue:
     programmes.withdraw(records.get_session(), current_actor(), programme_id)
-    flash("You have left the programme.", "ok")
+    flash(_("You have left the programme."), "ok")
     return redirect(url_for("programmes.show", programme_id=programme_id), code=303)
 
 
@@ -182,7 +185,7 @@ def guide(programme_id: int, role: str) -> ResponseReturnValue:
 @_form_action
 def guide_read(programme_id: int, role: str) -> ResponseReturnValue:
     programmes.mark_guide_read(records.get_session(), current_actor(), programme_id, role)
-    flash("Marked as read. Thank you.", "ok")
+    flash(_("Marked as read. Thank you."), "ok")
     return redirect(url_for("programmes.show", programme_id=programme_id), code=303)
 
 
@@ -198,7 +201,7 @@ def respond(match_id: int) -> ResponseReturnValue:
         accept=accept,
         reason=request.form.get("reason", ""),
     )
-    flash("You accepted the match." if accept else "You declined the match.", "ok")
+    flash(_("You accepted the match.") if accept else _("You declined the match."), "ok")
     return redirect(url_for("programmes.show", programme_id=match.programme_id), code=303)
 
 
@@ -224,7 +227,7 @@ def request_mentor(programme_id: int) -> ResponseReturnValue:
     programmes.request_mentor(
         records.get_session(), current_actor(), programme_id, _int("mentor_id")
     )
-    flash("Your request is sent; the mentor will answer within a few days.", "ok")
+    flash(_("Your request is sent; the mentor will answer within a few days."), "ok")
     return redirect(url_for("programmes.show", programme_id=programme_id), code=303)
 
 
@@ -242,7 +245,7 @@ def create() -> ResponseReturnValue:
         name=request.form.get("name", "").strip() or None,
         starts_on=form_date("starts_on"),
     )
-    flash(f"{programme.name} is set up and open for enrolment.", "ok")
+    flash(_("%(programme)s is set up and open for enrolment.", programme=programme.name), "ok")
     return redirect(url_for("programmes.settings", programme_id=programme.id), code=303)
 
 
@@ -310,7 +313,7 @@ def _optional_id(name: str) -> int | None:
     if not raw:
         return None
     if not raw.isdigit():
-        abort(400, f"The form's {name.replace('_', ' ')} is not a course id.")
+        abort(400, _("The form's %(field)s is not a course id.", field=name.replace("_", " ")))
     return int(raw)
 
 
@@ -326,7 +329,7 @@ def save_readiness(programme_id: int) -> ResponseReturnValue:
         for role in ("mentor", "mentee")
     }
     programmes.set_readiness(records.get_session(), current_actor(), programme_id, rules)
-    flash("Readiness rules saved.", "ok")
+    flash(_("Readiness rules saved."), "ok")
     return redirect(url_for("programmes.settings", programme_id=programme_id), code=303)
 
 
@@ -342,7 +345,10 @@ def save_guide(programme_id: int, role: str) -> ResponseReturnValue:
         request.form.get("mode", ""),
         request.form.get("markdown", ""),
     )
-    flash(f"The {role} guide is saved.", "ok")
+    flash(
+        _("The mentor guide is saved.") if role == "mentor" else _("The mentee guide is saved."),
+        "ok",
+    )
     return redirect(url_for("programmes.settings", programme_id=programme_id), code=303)
 
 
@@ -386,7 +392,7 @@ def save_settings(programme_id: int) -> ResponseReturnValue:
         questionnaire=questionnaire,
     )
     programmes.update_programme(session, actor, programme_id, data)
-    flash("Saved.", "ok")
+    flash(_("Saved."), "ok")
     return redirect(url_for("programmes.settings", programme_id=programme_id), code=303)
 
 
@@ -402,7 +408,7 @@ def copy(programme_id: int) -> ResponseReturnValue:
         name=request.form.get("name", "").strip() or "Next cohort",
         starts_on=starts_on,
     )
-    flash(f"{programme.name} is ready for enrolment.", "ok")
+    flash(_("%(programme)s is ready for enrolment.", programme=programme.name), "ok")
     return redirect(url_for("programmes.settings", programme_id=programme.id), code=303)
 
 
@@ -444,8 +450,14 @@ def run(programme_id: int) -> ResponseReturnValue:
         objective=request.form.get("objective", "max_score"),
     )
     flash(
-        f"Draft ready: {summary.proposed} new pairs, {summary.held} kept, "
-        f"{summary.unmatched} unmatched ({summary.seconds:.2f} s).",
+        _(
+            "Draft ready: %(proposed)s new pairs, %(held)s kept, %(unmatched)s unmatched "
+            "(%(seconds)s s).",
+            proposed=summary.proposed,
+            held=summary.held,
+            unmatched=summary.unmatched,
+            seconds=format_decimal(summary.seconds, 2),
+        ),
         "ok",
     )
     return _back_to_board(programme_id)
@@ -458,7 +470,7 @@ def assign(programme_id: int) -> ResponseReturnValue:
     _match, warnings = programmes.assign_pair(
         records.get_session(), current_actor(), programme_id, _int("mentee_id"), _int("mentor_id")
     )
-    return _back_to_board(programme_id, "Pair added to the draft and locked.", warnings)
+    return _back_to_board(programme_id, _("Pair added to the draft and locked."), warnings)
 
 
 @bp.post("/programmes/<int:programme_id>/match/swap")
@@ -468,7 +480,7 @@ def swap(programme_id: int) -> ResponseReturnValue:
     warnings = programmes.swap_mentors(
         records.get_session(), current_actor(), programme_id, _int("first_id"), _int("second_id")
     )
-    return _back_to_board(programme_id, "Mentors swapped.", warnings)
+    return _back_to_board(programme_id, _("Mentors swapped."), warnings)
 
 
 @bp.post("/programmes/<int:programme_id>/match/<int:match_id>/<any(lock, unlock, remove):what>")
@@ -488,7 +500,14 @@ def change_pair(programme_id: int, match_id: int, what: str) -> ResponseReturnVa
 @_form_action
 def publish(programme_id: int) -> ResponseReturnValue:
     count = programmes.publish(records.get_session(), current_actor(), programme_id)
-    flash(f"Published {count} pairs: both sides can now accept or decline.", "ok")
+    flash(
+        ngettext(
+            "Published %(num)s pair: both sides can now accept or decline.",
+            "Published %(num)s pairs: both sides can now accept or decline.",
+            count,
+        ),
+        "ok",
+    )
     return _back_to_board(programme_id)
 
 
@@ -503,5 +522,12 @@ def shortlists(programme_id: int) -> ResponseReturnValue:
         programme_id,
         datetime.combine(deadline, time(23, 59), tzinfo=UTC),
     )
-    flash(f"Shortlists open for {count} mentees until {deadline:%d %B}.", "ok")
+    flash(
+        _(
+            "Shortlists open for %(count)s mentees until %(date)s.",
+            count=count,
+            date=format_date(deadline, "long"),
+        ),
+        "ok",
+    )
     return _back_to_board(programme_id)

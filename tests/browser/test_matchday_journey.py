@@ -99,7 +99,9 @@ def test_coordinator_to_accepted_match(app_config: dict, tmp_path: Path) -> None
         assert "you both value" in draft
         screenshot(page, "matchday-04-draft")
         page.locator("#publish").click()
-        expect(page.locator("body")).to_contain_text("Published 1 pairs")
+        expect(page.locator("body")).to_contain_text(
+            "Published 1 pair: both sides can now accept or decline."
+        )
 
         # The mentee sees the proposal with the reasons, and accepts.
         _launch_as(page, base, "Owen")

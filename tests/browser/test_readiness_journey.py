@@ -136,7 +136,9 @@ def test_a_mentor_becomes_ready_when_moodle_reports_the_completion(
         page.locator("#run").click()
         expect(page.locator("body")).to_contain_text("Draft ready: 1 new pairs")
         page.locator("#publish").click()
-        expect(page.locator("body")).to_contain_text("Published 1 pairs")
+        expect(page.locator("body")).to_contain_text(
+            "Published 1 pair: both sides can now accept or decline."
+        )
 
         _launch_as(page, base, "Amara")
         page.goto(programme_url)

@@ -189,3 +189,24 @@ def test_self_registration_keeps_no_unverified_email(
     nia = signed_in_member(client)
     assert nia not in (None, directory.ada_id)
     assert member(app, nia).email is None  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("claims_in", ["id_token", "userinfo"])
+def test_the_oidc_locale_claim_is_the_members_language(
+    app: Flask,
+    client: FlaskClient,
+    provider: OidcProvider,
+    directory: Directory,
+    portal_id: int,
+    claims_in: str,
+) -> None:
+    provider.claims_in = claims_in
+    provider.next_claims = {"sub": "p-ben", "member_number": "M-1002", "locale": "fr-CA"}
+    assert sign_in(client).status_code == 303
+    assert member(app, directory.ben_id).locale == "fr_CA"
+    page = client.get("/checkins/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Mon mentorat" in page
+    # A malformed one later changes nothing and signs in all the same.
+    provider.next_claims = {"sub": "p-ben", "member_number": "M-1002", "locale": "<b>" * 50}
+    assert sign_in(client).status_code == 303
+    assert member(app, directory.ben_id).locale == "fr_CA"

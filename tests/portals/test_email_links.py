@@ -370,3 +370,24 @@ def test_link_requests_are_rate_limited_per_client(
                         environ_base={"REMOTE_ADDR": "192.0.2.8"})  # fmt: skip
     run_jobs(app)  # the mail goes from a job (a worker on PostgreSQL)
     assert other.status_code == 200 and len(inbox.messages) == 1
+
+
+def test_the_link_mail_and_the_pages_after_it_are_in_the_members_language(
+    app: Flask, client: FlaskClient, inbox: Inbox, directory: Directory, email_portal: int
+) -> None:
+    with app.app_context(), records.get_database(app).transaction() as session:
+        session.get(Member, directory.ben_id).locale = "fr_CA"
+    # Before sign-in, the browser's language: the form.
+    form = client.get(f"/portal/{NAME}/email", headers={"Accept-Language": "fr-CA,fr;q=0.9"})
+    assert "M'envoyer un lien de connexion" in form.get_data(as_text=True)
+    ask(client, "ben.baker@example.org")
+    message = inbox.messages[0]
+    assert message["Content-Language"] == "fr-CA"
+    body = message.get_payload(decode=True).decode()
+    assert body.startswith("Bonjour Ben Member,")
+    assert "Il ne fonctionne qu'une fois, dans les 15 minutes." in body
+    assert "Hello" not in body
+    # After sign-in, Ben's own language, whatever the browser says.
+    client.post(link_path(inbox))
+    page = client.get("/checkins/", headers={"Accept-Language": "en"}).get_data(as_text=True)
+    assert "Mon mentorat" in page and '<html lang="fr-CA">' in page

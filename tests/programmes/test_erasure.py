@@ -71,6 +71,7 @@ def seed(session: Session) -> tuple[World, Member, Programme]:
     person = running.mentee
     person.member_number, person.picture_url = NUMBER, "https://lms.example/pic/4242.png"
     person.time_zone, person.profile = "Europe/London", {"bio": f"I am {NAME}"}
+    person.locale = "fr_CA"
     closed = make_pair(session, tenant, last_year, "Paul Partner", "Pat Placeholder",
                        status="closed")  # fmt: skip
     # The person is the mentee of last year's closed pair too.
@@ -213,6 +214,7 @@ def test_erasure_leaves_no_trace_in_any_table_or_export(session: Session) -> Non
 
     leaks = {t: traces_in(r) for t, rows in cells(session).items() for r in rows if traces_in(r)}
     assert leaks == {}
+    assert session.get(Member, person.id).locale is None  # their language goes too
     partner_id = session.scalars(
         select(Participant.member_id).where(
             Participant.member_id != person.id, Participant.programme_id == last_year.id

@@ -185,8 +185,11 @@ class TestPlatform:
         nrps: bool = False,
         ags: bool = False,
         lineitem: str | None = None,
+        locale: Any = None,
     ) -> dict[str, Any]:
-        """The claims of a launch, shaped like the LTI 1.3 core and Advantage specs."""
+        """The claims of a launch, shaped like the LTI 1.3 core and Advantage specs
+        (``locale``: the user's language in ``launch_presentation``, as Moodle and Canvas
+        send it)."""
         person = person or Person("user-1", "Ada", "Lovelace", "ada@example.edu")
         now = int(time.time())
         claims: dict[str, Any] = {
@@ -215,6 +218,8 @@ class TestPlatform:
             claims[LTI + "lis"] = {"person_sourcedid": person.sourcedid}
         if custom:
             claims[LTI + "custom"] = custom
+        if locale is not None:
+            claims[LTI + "launch_presentation"] = {"document_target": "iframe", "locale": locale}
         if message_type == "LtiResourceLinkRequest":
             claims[LTI + "resource_link"] = {"id": "link-1", "title": "Mentoring"}
         else:
