@@ -92,7 +92,8 @@ def unmarked_focus(page: Any, presses: int = 6) -> list[str]:
     """Tab through the first ``presses`` stops; returns those that show no outline of at
     least 2 px (WCAG 2.4.7, focus visible: Chromium's own ring is a 1 px ``auto``)."""
     unmarked = []
-    page.evaluate("() => document.activeElement && document.activeElement.blur()")
+    blur = "() => document.activeElement && document.activeElement.blur()"
+    page.evaluate(blur)
     for _ in range(presses):
         page.keyboard.press("Tab")
         stop = page.evaluate(
@@ -114,4 +115,6 @@ def unmarked_focus(page: Any, presses: int = 6) -> list[str]:
             continue
         if stop["style"] in ("none", "auto") or stop["width"] < 2:
             unmarked.append(f"{stop['name']} (outline {stop['style']} {stop['width']}px)")
+    # The screenshot that may follow shows the page as it opens, not the last stop.
+    page.evaluate(blur)
     return unmarked
