@@ -30,6 +30,15 @@ def _launch_as(page, base: str, first_name: str) -> None:  # type: ignore[no-unt
     page.wait_for_load_state("networkidle")
 
 
+def _create_programme(page, name: str) -> str:  # type: ignore[no-untyped-def]
+    """As the signed-in coordinator, set up a one-to-one programme; returns its URL."""
+    page.select_option("#template", "one_to_one")
+    page.fill("#name", name)
+    page.get_by_role("button", name="Create programme").click()
+    expect(page.locator("body")).to_contain_text("is set up and open for enrolment")
+    return page.url.replace("/settings", "")
+
+
 def _fill_questionnaire(page, form: str, *, offer: bool) -> None:  # type: ignore[no-untyped-def]
     scope = page.locator(form)
     for value in ("integrity", "curiosity", "community"):
@@ -71,12 +80,8 @@ def test_coordinator_to_accepted_match(app_config: dict, tmp_path: Path) -> None
         # The coordinator sets up a programme from a template.
         _launch_as(page, base, coordinator)
         page.locator("#programmes-link").click()
-        page.select_option("#template", "one_to_one")
-        page.fill("#name", "Browser cohort")
-        page.get_by_role("button", name="Create programme").click()
-        expect(page.locator("body")).to_contain_text("is set up and open for enrolment")
+        programme_url = _create_programme(page, "Browser cohort")
         screenshot(page, "matchday-02-programme-set-up")
-        programme_url = page.url.replace("/settings", "")
 
         # A mentor and a mentee enrol.
         for person, role in (("Amara", "mentor"), ("Owen", "mentee")):
