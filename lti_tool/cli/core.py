@@ -8,7 +8,9 @@ import secrets
 from pathlib import Path
 
 import click
+from flask import Flask
 from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
 
 import outbound
 import platforms
@@ -16,7 +18,7 @@ import records
 from checkins.demo import seed_credentials, seed_milestones
 from programmes import seed_demo
 from programmes.demo_data import seed_readiness
-from records import ConfigurationError, DecryptionError, migrate
+from records import ConfigurationError, DecryptionError, Tenant, migrate
 from records.rotation import rotate_secrets
 
 from .. import config as tandem_config
@@ -124,6 +126,25 @@ def _demo_settings(folder: Path) -> dict[str, str]:
     return settings
 
 
+def seed_full_demo(app: Flask, session: Session) -> Tenant:
+    """Everything ``tandem demo`` shows (idempotent); returns the demo tenant.
+
+    The programme and its members, readiness (some mentors ready and some not), the
+    running cohort's milestones and each member's first one issued as a credential.
+    The accessibility crawl starts from the same data, so it sees every kind of page.
+    """
+    tenant = seed_demo(session)
+    seed_readiness(session, tenant)
+    seed_milestones(session, tenant.id)
+    box = app.extensions["tandem.secrets"]
+    with url_context(app):
+        issuer = external_url("credentials.issuer", tenant_id=tenant.id)
+    seed_credentials(
+        session, tenant.id, issuer, lambda claims: platforms.sign_claims(session, box, claims)
+    )
+    return tenant
+
+
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
@@ -151,17 +172,7 @@ def demo(host: str, port: int, no_serve: bool) -> None:
         }
     )
     with app_transaction(app) as session:
-        tenant = seed_demo(session)
-        # Readiness and recognition: some mentors ready and some not; the running
-        # cohort's milestones, each member's first one issued as a credential.
-        seed_readiness(session, tenant)
-        seed_milestones(session, tenant.id)
-        box = app.extensions["tandem.secrets"]
-        with url_context(app):
-            issuer = external_url("credentials.issuer", tenant_id=tenant.id)
-        seed_credentials(
-            session, tenant.id, issuer, lambda claims: platforms.sign_claims(session, box, claims)
-        )
+        seed_full_demo(app, session)
     if no_serve:
         click.echo(f"demo database ready at {folder / 'tandem-demo.sqlite3'}")
         return

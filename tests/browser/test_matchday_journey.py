@@ -27,6 +27,16 @@ def _launch_as(page, base: str, first_name: str) -> None:  # type: ignore[no-unt
     page.wait_for_load_state("networkidle")
 
 
+def _set_up_programme(page, name: str) -> str:  # type: ignore[no-untyped-def]
+    """On the coordinator's programmes page, set up a one-to-one programme from its
+    template; the page is left on its set-up page. Returns the programme's (member) URL."""
+    page.select_option("#template", "one_to_one")
+    page.fill("#name", name)
+    page.get_by_role("button", name="Create programme").click()
+    expect(page.locator("body")).to_contain_text("is set up and open for enrolment")
+    return page.url.replace("/settings", "")
+
+
 def _fill_questionnaire(page, form: str, *, offer: bool) -> None:  # type: ignore[no-untyped-def]
     scope = page.locator(form)
     for value in ("integrity", "curiosity", "community"):
@@ -46,15 +56,10 @@ def _fill_questionnaire(page, form: str, *, offer: bool) -> None:  # type: ignor
 
 
 def _create_programme(page, base: str, coordinator: str, name: str) -> str:  # type: ignore[no-untyped-def]
-    """The coordinator launches and sets up a one-to-one programme from its template;
-    the page is left on its set-up page. Returns the programme's (member) URL."""
+    """The coordinator launches and sets up a programme (:func:`_set_up_programme`)."""
     _launch_as(page, base, coordinator)
     page.locator("#programmes-link").click()
-    page.select_option("#template", "one_to_one")
-    page.fill("#name", name)
-    page.get_by_role("button", name="Create programme").click()
-    expect(page.locator("body")).to_contain_text("is set up and open for enrolment")
-    return page.url.replace("/settings", "")
+    return _set_up_programme(page, name)
 
 
 def _run_and_open_draft(page, base: str, coordinator: str, programme_url: str) -> str:  # type: ignore[no-untyped-def]
