@@ -64,6 +64,12 @@ class CohortFigures:
     checkins_by_month: list[int] = field(default_factory=list)
     confidence_by_stage: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def confidence_change_survey(self) -> str | None:
+        """The title (English, marked for translation) of the survey the change is at."""
+        stage = self.confidence_change_stage
+        return SURVEY_TITLES.get(stage) if stage else None
+
 
 @dataclass(frozen=True)
 class PairRow:
