@@ -98,7 +98,7 @@ def _sign_in(app: Flask, page, people: People, member: Member, **extra: object) 
 EXPECTED = {
     "proposal": ("Pia Proposer is proposed as your match", "See why, and accept or decline"),
     "agreement": ("Sign your mentoring agreement with Abe Agreed", "Open the agreement"),
-    "checkin": ("A check-in with Dee Partner is due since", "Log the check-in"),
+    "checkin": ("A check-in with Dee Partner has been due since", "Log the check-in"),
     "survey": ('The survey "One month in" is open', "Answer the survey"),
     "enrol": ("Spring peer circle is open for enrolment", "Enrol"),
 }
