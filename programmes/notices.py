@@ -32,7 +32,8 @@ import jobs
 import translations
 from checkins.mailer import Mailer, SmtpSettings
 from jobs.metrics import EMAILS_SENT
-from records import Match, Member, Participant, Programme, SentReminder
+from members import tenant_default_locale
+from records import Match, Member, Participant, Programme, SentReminder, Tenant
 
 MATCH_NOTICES = "programmes.match_notices"
 KINDS = ("match_proposed", "match_accepted", "match_declined", "mentee_withdrew")
@@ -79,6 +80,8 @@ class Notice:
     recipient_role: str
     made_by: str
     declined_by_recipient: bool = False
+    # The tenant's default language, for a recipient whose own Tandem never learnt.
+    fallback_locale: str | None = None
 
     @property
     def key(self) -> tuple[str, str, int, str]:
@@ -155,6 +158,7 @@ def _due_in_chunk(
             )
         ).all()
     )
+    fallback = tenant_default_locale(session.get(Tenant, tenant_id))
     for match, programme_name in rows:
         mentor = participants[match.mentor_participant_id]
         mentee = participants[match.mentee_participant_id]
@@ -179,6 +183,7 @@ def _due_in_chunk(
                 recipient_role=me.role,
                 made_by=match.made_by,
                 declined_by_recipient=getattr(match, f"{side}_response") == "declined",
+                fallback_locale=fallback,
             )
 
 
@@ -234,7 +239,7 @@ def _texts(notice: Notice, t: translations.Translator) -> tuple[str, str]:
 def compose(notice: Notice, base_url: str | None = None) -> EmailMessage:
     """The plain-text mail for one notice, in the recipient's language (no reasons given
     for a decline: those are for the coordinator)."""
-    t = translations.for_member(notice.recipient)
+    t = translations.for_member(notice.recipient, notice.fallback_locale)
     subject, body = _texts(notice, t)
     greeting = t.gettext("Hello %(name)s,", name=notice.recipient.name)
     parts = [greeting, body]

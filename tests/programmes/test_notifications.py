@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date
+from email.header import decode_header, make_header
 from email.message import Message
 
 import pytest
@@ -28,7 +29,7 @@ from programmes import (
     withdraw,
 )
 from programmes.notices import MATCH_NOTICES
-from records import Database, Match, Member, Participant, Programme, SecretBox, SentReminder
+from records import Database, Match, Member, Participant, Programme, SecretBox, SentReminder, Tenant
 from tests.conftest import TEST_ENCRYPTION_KEY
 from tests.support.jobs import run_due
 from tests.support.smtp import Inbox, smtp_server
@@ -301,10 +302,16 @@ def test_each_mail_is_written_in_its_recipients_language(
     database: Database, mail: Mail, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     class Marked(translations.Translator):
+        # A made-up locale naming its member: the real translator would negotiate it
+        # down to English, which could not tell one recipient's mail from another's.
+        def __init__(self, mark: str) -> None:
+            super().__init__()
+            self.locale = mark
+
         def gettext(self, message: str, **variables: object) -> str:
             return f"<{self.locale}>" + super().gettext(message, **variables)
 
-    def for_member(member: Member | None) -> translations.Translator:
+    def for_member(member: Member | None, fallback: str | None = None) -> translations.Translator:
         return Marked(f"x-member{member.id}" if member is not None else "none")
 
     monkeypatch.setattr(translations, "for_member", for_member)
@@ -331,3 +338,17 @@ def test_publishing_without_a_job_runtime_fails_rather_than_skip_the_mail(
             assert session.scalar(select(func.count()).select_from(Match)) == 0
     finally:
         bare.dispose()
+
+
+def test_a_member_whose_language_tandem_never_learnt_gets_the_tenants_default(
+    database: Database, mail: Mail
+) -> None:
+    with database.transaction() as session:
+        _n, pair = _publish(session)
+        tenant = session.get(Tenant, pair.tenant_id)
+        tenant.settings = {**(tenant.settings or {}), "default_locale": "fr"}
+        session.get(Member, pair.mentor.id).locale = None
+    mail.run()
+    [message] = mail.to(pair.mentor)
+    assert "vous est proposé comme mentoré" in str(make_header(decode_header(subject(message))))
+    assert message["Content-Language"] == "fr"
