@@ -147,11 +147,12 @@ def _live_member() -> CurrentMember | None:
     database = records.get_session()
     if database.in_transaction():
         with records.get_database().transaction() as own:
-            live = members.check_session(own, key, tenant_id, member_id)
+            live = members.check_session(own, key, tenant_id, member_id).live
     else:
-        live = members.check_session(database, key, tenant_id, member_id)
-        if database.dirty or database.deleted:
+        check = members.check_session(database, key, tenant_id, member_id)
+        if check.wrote:
             database.commit()
+        live = check.live
     return _member_of_cookie() if live else None
 
 

@@ -10,6 +10,7 @@ from .records import SYSTEM_USERNAMES, PersonRecord
 from .sessions import (
     ABSOLUTE_LIFETIME,
     IDLE_LIFETIME,
+    SessionCheck,
     check_session,
     end_member_sessions,
     end_session,
@@ -37,6 +38,7 @@ __all__ = [
     "MembersError",
     "PersonRecord",
     "PrivacySettings",
+    "SessionCheck",
     "TenantError",
     "TenantSummary",
     "add_tenant",

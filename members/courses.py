@@ -11,12 +11,36 @@ move to the one course.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from records import Course, Enrolment, LearningRecord, Programme
 
 LTI_SOURCE = "lti"
+
+# Built once, with bound parameters (every launch asks): a context's course, and a
+# context's or an LMS key's courses.
+_CONTEXT = bindparam("context_id")
+_OF_CONTEXT_CLAUSE = (Course.lti_context_id == _CONTEXT) | (
+    (Course.source == LTI_SOURCE) & (Course.external_id == _CONTEXT)
+)
+_OF_CONTEXT = (
+    select(Course)
+    .where(Course.tenant_id == bindparam("tenant_id"), _OF_CONTEXT_CLAUSE)
+    .order_by(Course.id)
+)
+_OF_CONTEXT_OR_KEY = (
+    select(Course)
+    .where(
+        Course.tenant_id == bindparam("tenant_id"),
+        _OF_CONTEXT_CLAUSE
+        | (
+            (Course.source == bindparam("source"))
+            & (Course.external_id == bindparam("external_id"))
+        ),
+    )
+    .order_by(Course.id)
+)
 
 
 def find_course(
@@ -28,23 +52,17 @@ def find_course(
     into the keyed course if a sync already made one. The caller creates the course
     when this returns ``None``.
     """
-    of_context = (Course.lti_context_id == context_id) | (
-        (Course.source == LTI_SOURCE) & (Course.external_id == context_id)
-    )
     if lms_key is None:
         return session.scalars(
-            select(Course).where(Course.tenant_id == tenant_id, of_context).order_by(Course.id)
+            _OF_CONTEXT, {"tenant_id": tenant_id, "context_id": context_id}
         ).first()
     source, external_id = lms_key
     # One query for both kinds (every launch asks): the context's and the keyed course.
     found = session.scalars(
-        select(Course)
-        .where(
-            Course.tenant_id == tenant_id,
-            of_context | ((Course.source == source) & (Course.external_id == external_id)),
-        )
-        .order_by(Course.id)
-    ).all()
+        _OF_CONTEXT_OR_KEY,
+        {"tenant_id": tenant_id, "context_id": context_id, "source": source,
+         "external_id": external_id},
+    ).all()  # fmt: skip
     keyed = next((c for c in found if (c.source, c.external_id) == (source, external_id)), None)
     by_context = [
         c

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import func, select, tuple_
+from sqlalchemy import bindparam, func, select, tuple_
 from sqlalchemy.orm import Session
 
 from records import Identity, Member, utcnow
@@ -43,20 +43,24 @@ class LinkResult:
     new_identities: int
 
 
+# Built once (every launch asks): the identities of a record and the member they name.
+_IDENTIFIED = (
+    select(Identity.source, Identity.external_id, Member)
+    .join(Member, (Member.tenant_id == Identity.tenant_id) & (Member.id == Identity.member_id))
+    .where(
+        Identity.tenant_id == bindparam("tenant_id"),
+        tuple_(Identity.source, Identity.external_id).in_(bindparam("pairs", expanding=True)),
+    )
+    .order_by(Identity.id)
+)
+
+
 def _identified(
     session: Session, tenant_id: int, pairs: list[tuple[str, str]]
 ) -> tuple[Member | None, set[tuple[str, str]]]:
     """The member the oldest of these identities names, and which of them exist: one
     query, since every launch asks both."""
-    rows = session.execute(
-        select(Identity.source, Identity.external_id, Member)
-        .join(Member, (Member.tenant_id == Identity.tenant_id) & (Member.id == Identity.member_id))
-        .where(
-            Identity.tenant_id == tenant_id,
-            tuple_(Identity.source, Identity.external_id).in_(pairs),
-        )
-        .order_by(Identity.id)
-    ).all()
+    rows = session.execute(_IDENTIFIED, {"tenant_id": tenant_id, "pairs": pairs}).all()
     return (rows[0][2] if rows else None), {
         (source, external_id) for source, external_id, _ in rows
     }

@@ -14,8 +14,9 @@ from __future__ import annotations
 
 import secrets
 from datetime import datetime, timedelta
+from typing import NamedTuple
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.orm import Session
 
 from records import ExpiringValue, Member, Tenant, utcnow
@@ -30,6 +31,28 @@ ABSOLUTE_LIFETIME = timedelta(days=7)
 TOUCH_INTERVAL = timedelta(minutes=5)
 
 
+_RECORD = ExpiringValue.__table__.c
+_THIS = (_RECORD.namespace == SESSIONS) & (_RECORD.key == bindparam("session_key"))
+_ACTIVE = (
+    select(Member.id)
+    .join(Tenant, Tenant.id == Member.tenant_id)
+    .where(
+        Member.id == bindparam("member_id"),
+        Member.tenant_id == bindparam("tenant_id"),
+        Member.active.is_(True),
+        Tenant.active.is_(True),
+    )
+    .exists()
+)
+_CHECK = select(_RECORD.value, _RECORD.expires_at, _ACTIVE).where(_THIS)
+_TOUCH = (
+    update(ExpiringValue.__table__)
+    .where(_THIS)
+    .values(expires_at=bindparam("idle_until", type_=_RECORD.expires_at.type))
+)
+_END = delete(ExpiringValue.__table__).where(_THIS)
+
+
 def _prefix(tenant_id: int, member_id: int | None = None) -> str:
     return f"{tenant_id}." if member_id is None else f"{tenant_id}.{member_id}."
 
@@ -41,52 +64,46 @@ def start_session(session: Session, tenant_id: int, member_id: int) -> str:
     return key
 
 
-def check_session(session: Session, key: str, tenant_id: int, member_id: int) -> bool:
+class SessionCheck(NamedTuple):
+    """Whether a session is live, and whether checking it wrote (for the caller to commit)."""
+
+    live: bool
+    wrote: bool = False
+
+
+def check_session(session: Session, key: str, tenant_id: int, member_id: int) -> SessionCheck:
     """Whether session ``key`` of this member is live; pushes its idle clock on.
 
     Live means: the record exists and has not expired (idle or absolute lifetime), it
     belongs to this tenant and member, and both are still active. A dead record is
-    deleted. The caller commits; a live record whose idle clock did not move leaves
-    nothing to commit.
+    deleted. The record is read and written through Core statements built once (every
+    page asks this). The caller commits when ``wrote`` says so; a live record whose idle
+    clock did not move writes nothing.
     """
     if not key.startswith(_prefix(tenant_id, member_id)):
-        return False
+        return SessionCheck(False)
     now = utcnow()
-    active = (
-        select(Member.id)
-        .join(Tenant, Tenant.id == Member.tenant_id)
-        .where(
-            Member.id == member_id,
-            Member.tenant_id == tenant_id,
-            Member.active.is_(True),
-            Tenant.active.is_(True),
-        )
-        .exists()
-    )
-    # One statement: every page asks this, so the record and both flags come together.
+    # One statement: the record and both flags come together.
     found = session.execute(
-        select(ExpiringValue, active).where(
-            ExpiringValue.namespace == SESSIONS, ExpiringValue.key == key
-        )
+        _CHECK, {"session_key": key, "member_id": member_id, "tenant_id": tenant_id}
     ).first()
     if found is None:
-        return False
-    row, is_active = found
-    if row.expires_at <= now or not is_active:
-        session.delete(row)
-        return False
-    started = datetime.fromisoformat((row.value or {})["started_at"])
+        return SessionCheck(False)
+    value, expires_at, is_active = found
+    if expires_at <= now or not is_active:
+        session.execute(_END, {"session_key": key})
+        return SessionCheck(False, wrote=True)
+    started = datetime.fromisoformat((value or {})["started_at"])
     expires = min(now + IDLE_LIFETIME, started + ABSOLUTE_LIFETIME)
-    if expires - row.expires_at >= TOUCH_INTERVAL:
-        row.expires_at = expires
-    return True
+    if expires - expires_at >= TOUCH_INTERVAL:
+        session.execute(_TOUCH, {"session_key": key, "idle_until": expires})
+        return SessionCheck(True, wrote=True)
+    return SessionCheck(True)
 
 
 def end_session(session: Session, key: str) -> None:
     """End one session (sign-out). The caller commits."""
-    session.execute(
-        delete(ExpiringValue).where(ExpiringValue.namespace == SESSIONS, ExpiringValue.key == key)
-    )
+    session.execute(_END, {"session_key": key})
 
 
 def _end_matching(session: Session, prefix: str) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from records import Course, Member, Programme, Tenant
@@ -28,6 +28,14 @@ class Landing:
     roster: RosterProgress | None = None
 
 
+# The member and their tenant in one query, built once: every launch lands here.
+_MEMBER_AND_TENANT = (
+    select(Member, Tenant)
+    .join(Tenant, Tenant.id == Member.tenant_id)
+    .where(Member.id == bindparam("member_id"), Member.tenant_id == bindparam("tenant_id"))
+)
+
+
 def landing(
     session: Session,
     tenant_id: int,
@@ -37,11 +45,8 @@ def landing(
     programme_id: int | None,
 ) -> Landing | None:
     """The landing page of a member of ``tenant_id``; ``None`` if they are not one."""
-    # The member and their tenant in one query: every launch lands here.
     found = session.execute(
-        select(Member, Tenant)
-        .join(Tenant, Tenant.id == Member.tenant_id)
-        .where(Member.id == member_id, Member.tenant_id == tenant_id)
+        _MEMBER_AND_TENANT, {"member_id": member_id, "tenant_id": tenant_id}
     ).first()
     if found is None:
         return None

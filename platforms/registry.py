@@ -6,7 +6,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from sqlalchemy import delete, select
+from sqlalchemy import bindparam, delete, select
 from sqlalchemy.orm import Session
 
 import outbound
@@ -123,13 +123,22 @@ def find_registration(session: Session, issuer: str, client_id: str) -> Tenant |
     ).first()
 
 
+# Every login and launch asks these two: built once (bound parameters), so a request
+# does not pay for building the statement and its cache key.
+_FIND_TENANT = select(Tenant).where(
+    Tenant.issuer == bindparam("issuer"),
+    Tenant.client_id == bindparam("client_id"),
+    Tenant.active.is_(True),
+)
+_HAS_DEPLOYMENT = select(Deployment.id).where(
+    Deployment.tenant_id == bindparam("tenant_id"),
+    Deployment.deployment_id == bindparam("deployment_id"),
+)
+
+
 def find_tenant(session: Session, issuer: str, client_id: str) -> Tenant | None:
     """The active tenant registered for ``issuer`` and ``client_id``, or ``None``."""
-    return session.scalars(
-        select(Tenant).where(
-            Tenant.issuer == issuer, Tenant.client_id == client_id, Tenant.active.is_(True)
-        )
-    ).first()
+    return session.scalars(_FIND_TENANT, {"issuer": issuer, "client_id": client_id}).first()
 
 
 def tenants_for_issuer(
@@ -170,14 +179,10 @@ def resolve_tenant(
 
 def has_deployment(session: Session, tenant_id: int, deployment_id: str) -> bool:
     """Whether ``deployment_id`` is registered for the tenant."""
-    return (
-        session.scalars(
-            select(Deployment.id).where(
-                Deployment.tenant_id == tenant_id, Deployment.deployment_id == deployment_id
-            )
-        ).first()
-        is not None
-    )
+    found = session.scalars(
+        _HAS_DEPLOYMENT, {"tenant_id": tenant_id, "deployment_id": deployment_id}
+    ).first()
+    return found is not None
 
 
 def list_platforms(session: Session) -> Sequence[Tenant]:

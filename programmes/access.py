@@ -7,6 +7,7 @@ Every service loads rows through these functions, so a row of another tenant is 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import ColumnElement, exists, select
 from sqlalchemy.orm import Session
@@ -54,15 +55,21 @@ def open_to_member(actor: Actor) -> ColumnElement[bool]:
     One rule for the programme list, the programme page and enrolment, as a SQL
     condition on :class:`~records.Programme` so that lists filter in the database.
     """
+    return open_to(actor.tenant_id, actor.member_id)
+
+
+def open_to(tenant_id: Any, member_id: Any) -> ColumnElement[bool]:
+    """:func:`open_to_member` for a tenant and member given as values or as bound
+    parameters (for a statement built once)."""
     enrolled = select(Enrolment.course_id).where(
-        Enrolment.tenant_id == actor.tenant_id,
-        Enrolment.member_id == actor.member_id,
+        Enrolment.tenant_id == tenant_id,
+        Enrolment.member_id == member_id,
         Enrolment.status == "active",
     )
     taking_part = exists().where(
-        Participant.tenant_id == actor.tenant_id,
+        Participant.tenant_id == tenant_id,
         Participant.programme_id == Programme.id,
-        Participant.member_id == actor.member_id,
+        Participant.member_id == member_id,
     )
     return Programme.course_id.is_(None) | Programme.course_id.in_(enrolled) | taking_part
 

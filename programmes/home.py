@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import bindparam, func, or_, select
 from sqlalchemy.orm import Session
 
 from checkins import (
@@ -85,6 +85,13 @@ class MemberHome:
         return (self.next_checkin_on - self.today).days
 
 
+# Every member's home asks this first: built once.
+_PARTICIPATIONS = select(Participant).where(
+    Participant.tenant_id == bindparam("tenant_id"),
+    Participant.member_id == bindparam("member_id"),
+)
+
+
 def member_home(session: Session, actor: Actor, *, now: datetime | None = None) -> MemberHome:
     """What the acting member does next, in order: a match proposal to answer, an
     agreement to sign, a check-in due, an open survey, a programme to enrol in.
@@ -95,19 +102,15 @@ def member_home(session: Session, actor: Actor, *, now: datetime | None = None) 
         NotFoundError: the actor is not a member of their tenant.
     """
     tenant_id = actor.tenant_id
-    member = session.scalars(
-        select(Member).where(Member.id == actor.member_id, Member.tenant_id == tenant_id)
-    ).first()
-    if member is None:
+    # By primary key, then the tenant: the landing page has loaded this member already,
+    # so the identity map answers without a query.
+    member = session.get(Member, actor.member_id)
+    if member is None or member.tenant_id != tenant_id:
         raise NotFoundError("No such member.")
     today = member_today(member, now)
     mine = {
         p.id: p
-        for p in session.scalars(
-            select(Participant).where(
-                Participant.tenant_id == tenant_id, Participant.member_id == member.id
-            )
-        )
+        for p in session.scalars(_PARTICIPATIONS, {"tenant_id": tenant_id, "member_id": member.id})
     }
     rows = (
         session.execute(
@@ -375,11 +378,10 @@ def navigation(session: Session, actor: Actor) -> Navigation:
     closed) they coordinate, by the one rule that admits them to each dashboard."""
     course_title = None
     if actor.course_id is not None:
-        course_title = session.scalars(
-            select(Course.title).where(
-                Course.id == actor.course_id, Course.tenant_id == actor.tenant_id
-            )
-        ).first()
+        # By primary key (usually already loaded by the page), then the tenant.
+        course = session.get(Course, actor.course_id)
+        if course is not None and course.tenant_id == actor.tenant_id:
+            course_title = course.title
     dashboards: tuple[tuple[int, str], ...] = ()
     if actor.coordinator:
         dashboards = tuple(

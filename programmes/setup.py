@@ -5,15 +5,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import cache
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from records import Match, Programme, record_event
 from records.programmes import MATCHING_MODES, PROGRAMME_KINDS
 
-from .access import Actor, coordinated_programme, open_to_member, require_coordinator
+from .access import Actor, coordinated_programme, open_to, require_coordinator
 from .errors import ConflictError, InvalidInputError, NotFoundError
 from .questionnaire import check_definition
 from .templates import TEMPLATES, template
@@ -235,14 +236,27 @@ def copy_programme(
 def list_programmes(session: Session, actor: Actor) -> list[Programme]:
     """Programmes the actor can see: a coordinator's course (or all, for institution
     administrators); for members, those :func:`~.access.open_to_member`."""
-    query = select(Programme).where(Programme.tenant_id == actor.tenant_id)
-    if not actor.institution_admin and actor.course_id is not None:
+    query = _programme_list(
+        by_course=not actor.institution_admin and actor.course_id is not None,
+        as_member=not actor.coordinator,
+    )
+    params = {"tenant_id": actor.tenant_id, "course_id": actor.course_id}
+    return list(session.scalars(query, {**params, "member_id": actor.member_id}))
+
+
+@cache
+def _programme_list(*, by_course: bool, as_member: bool) -> Select[tuple[Programme]]:
+    """The statement of :func:`list_programmes` for one kind of actor, built once (every
+    signed-in page's navigation and every home page ask)."""
+    tenant_id = bindparam("tenant_id")
+    query = select(Programme).where(Programme.tenant_id == tenant_id)
+    if by_course:
         query = query.where(
-            (Programme.course_id == actor.course_id) | Programme.course_id.is_(None)
+            (Programme.course_id == bindparam("course_id")) | Programme.course_id.is_(None)
         )
-    if not actor.coordinator:
-        query = query.where(Programme.status != "draft", open_to_member(actor))
-    return list(session.scalars(query.order_by(Programme.starts_on.desc(), Programme.id.desc())))
+    if as_member:
+        query = query.where(Programme.status != "draft", open_to(tenant_id, bindparam("member_id")))
+    return query.order_by(Programme.starts_on.desc(), Programme.id.desc())
 
 
 def set_status(session: Session, actor: Actor, programme_id: int, status: str) -> Programme:

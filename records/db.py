@@ -137,8 +137,24 @@ def get_database(app: Flask | None = None) -> Database:
 
 def get_session() -> Session:
     """The session of the current request or command, opened on first use."""
-    from flask import g
+    from flask import g, has_request_context
 
     if "tandem_session" not in g:
-        g.tandem_session = get_database().sessionmaker()
+        session = get_database().sessionmaker()
+        if has_request_context():
+            _hold_loaded_rows(session)
+        g.tandem_session = session
     return g.tandem_session
+
+
+def _hold_loaded_rows(session: Session) -> None:
+    """Keep every row a request loads until the request ends.
+
+    The identity map holds rows weakly: a row that one part of a page read and let go
+    (the landing page's member and course) was forgotten, and the next part's
+    ``session.get`` of it queried again. A request is short and its rows few, so holding
+    them costs little; commands, which may read many, keep the weak map.
+    """
+    held: list[object] = []
+    session.info["held_rows"] = held
+    event.listen(session, "loaded_as_persistent", lambda _, instance: held.append(instance))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 from sqlalchemy import select
@@ -84,6 +85,24 @@ def test_second_launch_links_the_same_member(app, client, platform) -> None:
     with app.app_context(), records.get_database(app).transaction() as session:
         assert len(session.scalars(select(Member)).all()) == 1
         assert len(session.scalars(select(Enrolment)).all()) == 1
+
+
+def test_a_launch_again_reactivates_the_enrolment_and_moves_last_access_on(
+    app, client, platform
+) -> None:
+    platform.launch(client, ADA)
+    earlier = datetime(2026, 1, 1, tzinfo=UTC)
+    with app.app_context(), records.get_database(app).transaction() as session:
+        enrolment = session.scalars(select(Enrolment)).one()
+        # A sync saw the member leave the course a while ago.
+        enrolment.status, enrolment.last_access_at = "inactive", earlier
+        enrolment.updated_at = earlier
+    platform.launch(client, ADA)
+    with app.app_context(), records.get_database(app).transaction() as session:
+        enrolment = session.scalars(select(Enrolment)).one()
+        assert enrolment.status == "active"
+        assert enrolment.last_access_at > earlier
+        assert enrolment.updated_at > earlier
 
 
 def test_canvas_launch_links_canvas_user_id(app, client, mock_http) -> None:
