@@ -92,41 +92,46 @@ def enrol(
         accessed: the member is launching from the course now (sets ``last_access_at``).
     """
     now = utcnow() if accessed else None
+    accessed_row = {"the_tenant_id": tenant_id, "the_member_id": member_id,
+                    "the_course_id": course_id, "the_role": role, "the_status": status,
+                    "now": now}  # fmt: skip
     if now is not None:
         # A launch: one statement for the usual case, a member launching again.
-        again = session.execute(
-            _ACCESSED,
-            {"the_tenant_id": tenant_id, "the_member_id": member_id,
-             "the_course_id": course_id, "the_role": role, "the_status": status, "now": now},
-        ).first()  # fmt: skip
-        if again:
+        if session.execute(_ACCESSED, accessed_row).first():
             return 0
-    enrolment = session.scalars(
-        select(Enrolment).where(
-            Enrolment.tenant_id == tenant_id,
-            Enrolment.member_id == member_id,
-            Enrolment.course_id == course_id,
-            Enrolment.role == role,
-        )
-    ).first()
+        enrolment = None
+    else:
+        enrolment = session.scalars(
+            select(Enrolment).where(
+                Enrolment.tenant_id == tenant_id,
+                Enrolment.member_id == member_id,
+                Enrolment.course_id == course_id,
+                Enrolment.role == role,
+            )
+        ).first()
     if enrolment is not None:
         if enrolment.status != status:
             enrolment.status = status
-        if now is not None:
-            enrolment.last_access_at = now
         return 0
-    session.add(
-        Enrolment(
-            tenant_id=tenant_id,
-            member_id=member_id,
-            course_id=course_id,
-            role=role,
-            status=status,
-            source=SOURCE,
-            last_access_at=now,
-        )
-    )
-    session.flush()
+    try:
+        # A member's first launch may come twice at once (a double click, two tabs):
+        # the other launch's enrolment then stands, and this launch touches it.
+        with session.begin_nested():
+            session.add(
+                Enrolment(
+                    tenant_id=tenant_id,
+                    member_id=member_id,
+                    course_id=course_id,
+                    role=role,
+                    status=status,
+                    source=SOURCE,
+                    last_access_at=now,
+                )
+            )
+    except IntegrityError:
+        if now is None or not session.execute(_ACCESSED, accessed_row).first():
+            raise
+        return 0
     return 1
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 import records
 from connectors import sync
 from connectors.moodle import MoodleConnector
-from platforms.enrolments import ensure_course
+from platforms.enrolments import enrol, ensure_course
 from records import ConnectorConfig, Course, Enrolment, LearningRecord, Programme
 from tests.connectors.test_moodle import ENDPOINT, URL, moodle_site
 from tests.support.lti_platform import LEARNER, Person
@@ -147,3 +147,39 @@ def _ensure_in_its_own_transaction(database, tenant_id: int, context: dict) -> i
         course = ensure_course(session, tenant_id, context)
         assert course is not None
         return course.id
+
+
+def test_two_first_launches_of_one_member_at_once_enrol_them_once(database) -> None:  # type: ignore[no-untyped-def]
+    """A double click on the course's link: the second launch waits for the first one's
+    enrolment and touches it, instead of failing on the duplicate (it was a 500 under
+    the load benchmark)."""
+    with database.transaction() as session:
+        tenant = records.Tenant(slug="school", name="School")
+        session.add(tenant)
+        session.flush()
+        member = records.Member(tenant_id=tenant.id, given_name="Ada")
+        course = Course(tenant_id=tenant.id, source="lti", external_id="ctx-1", title="101")
+        session.add_all([member, course])
+        session.flush()
+        ids = (tenant.id, member.id, course.id)
+    first = database.sessionmaker()
+    first.begin()
+    assert enrol(first, *ids, "member", status="active", accessed=True) == 1
+    made: list[int] = []
+    second = threading.Thread(
+        target=lambda: made.append(_enrol_in_its_own_transaction(database, ids))
+    )
+    second.start()
+    second.join(0.5)  # it is now waiting on the first launch's insert (or its lock)
+    first.commit()
+    first.close()
+    second.join(10)
+    assert made == [0]
+    with database.transaction() as session:
+        enrolments = session.scalars(select(Enrolment)).all()
+        assert [(e.member_id, e.status) for e in enrolments] == [(ids[1], "active")]
+
+
+def _enrol_in_its_own_transaction(database, ids: tuple[int, int, int]) -> int:  # type: ignore[no-untyped-def]
+    with database.transaction() as session:
+        return enrol(session, *ids, "member", status="active", accessed=True)
