@@ -82,6 +82,7 @@ from .surveys import (
     SurveyAnswer,
     answer_survey,
     open_surveys,
+    surveys_open_to,
 )
 
 __all__ = [
@@ -158,6 +159,7 @@ __all__ = [
     "set_learning_history_consent",
     "settings_of",
     "sign_agreement",
+    "surveys_open_to",
     "verify_public",
     "verify_token",
 ]

@@ -202,28 +202,41 @@ def open_surveys(
 ) -> list[OpenSurvey]:
     """The pair surveys the member may answer now (opened and not yet answered)."""
     side = pair_side(session, tenant_id, match_id, member_id)
+    return surveys_open_to(session, tenant_id, side.me.id, side.match, side.programme, today)
+
+
+def surveys_open_to(
+    session: Session,
+    tenant_id: int,
+    participant_id: int,
+    match: Match,
+    programme: Programme,
+    today: date | None = None,
+) -> list[OpenSurvey]:
+    """:func:`open_surveys` for a side of a pair its caller has loaded and checked (the
+    member's home, which has the member's matches and programmes in hand): one query."""
     today = today or utcnow().date()
     answered = set(
         session.scalars(
             select(SurveyResponse.survey).where(
                 SurveyResponse.tenant_id == tenant_id,
-                SurveyResponse.participant_id == side.me.id,
-                SurveyResponse.match_id == match_id,
+                SurveyResponse.participant_id == participant_id,
+                SurveyResponse.match_id == match.id,
             )
         )
     )
     names = (
         ["end"]
-        if side.match.status == "closed"
-        else list(settings_of(side.programme).pulse_surveys)
-        if side.match.status in ("accepted", "active")
+        if match.status == "closed"
+        else list(settings_of(programme).pulse_surveys)
+        if match.status in ("accepted", "active")
         else []
     )
     out = []
     for name in names:
-        opens = survey_opens_on(side.programme, side.match, name)
+        opens = survey_opens_on(programme, match, name)
         if opens is not None and opens <= today and name not in answered:
-            out.append(OpenSurvey(name, match_id, opens))
+            out.append(OpenSurvey(name, match.id, opens))
     return out
 
 

@@ -20,15 +20,15 @@ from checkins import (
     InvalidInput,
     is_signed,
     member_today,
-    open_surveys,
     pair_states,
     settings_of,
+    surveys_open_to,
 )
 from checkins.attention import ClosingSurvey, pair_attention
 from checkins.ics import zone
 from records import Agreement, Course, HomeVisit, Match, Member, Participant, Programme, utcnow
 
-from .access import Actor, members_by_id, require_coordinator
+from .access import Actor, require_coordinator
 from .errors import NotFoundError
 from .setup import list_programmes
 
@@ -162,7 +162,9 @@ def member_home(session: Session, actor: Actor, *, now: datetime | None = None) 
             if agreement is None or getattr(agreement, f"{side}_signed_at") is None:
                 steps.append(NextStep(AGREEMENT, written=agreement is not None, **where))
             running_by_programme.setdefault(programme.id, []).append(match)
-        for survey in open_surveys(session, tenant_id, member.id, match.id, today):
+        # Whose side is known (the match was found by the member's participations).
+        me = getattr(match, f"{side}_participant_id")
+        for survey in surveys_open_to(session, tenant_id, me, match, programme, today):
             steps.append(NextStep(SURVEY, survey=survey.survey, **where))
     programmes_by_id = {p.id: p for _, p in rows}
     for programme_id, matches in running_by_programme.items():
@@ -209,7 +211,7 @@ def _zone_name(member: Member) -> str:
 def _partner_names(
     session: Session, tenant_id: int, matches: list[Match], mine: set[int]
 ) -> dict[int, str]:
-    """The other side's name of each match, by match id (two queries)."""
+    """The other side's name of each match, by match id (one query)."""
     other = {
         m.id: m.mentor_participant_id
         if m.mentee_participant_id in mine
@@ -218,19 +220,17 @@ def _partner_names(
     }
     if not other:
         return {}
-    member_of = dict(
+    people = dict(
         session.execute(
-            select(Participant.id, Participant.member_id).where(
-                Participant.tenant_id == tenant_id, Participant.id.in_(set(other.values()))
+            select(Participant.id, Member)
+            .join(
+                Member,
+                (Member.tenant_id == Participant.tenant_id) & (Member.id == Participant.member_id),
             )
+            .where(Participant.tenant_id == tenant_id, Participant.id.in_(set(other.values())))
         ).all()
     )
-    people = members_by_id(session, tenant_id, set(member_of.values()))
-    return {
-        match_id: people[member_of[pid]].name
-        for match_id, pid in other.items()
-        if member_of.get(pid) in people
-    }
+    return {match_id: people[pid].name for match_id, pid in other.items() if pid in people}
 
 
 # -- the coordinator's home ------------------------------------------------------------

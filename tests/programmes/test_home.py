@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from checkins import CheckinDraft, log_checkin, raise_alerts
@@ -355,3 +356,28 @@ def test_visits_are_each_coordinators_own(session: Session) -> None:
     coordinator_home(session, _coordinator(world), now=NOW)
     later = coordinator_home(session, _actor(second, coordinator=True), now=NOW + timedelta(days=1))
     assert later.since is None
+
+
+def test_a_member_in_a_running_pair_is_answered_in_a_few_statements(session: Session) -> None:
+    """Every launch lands on the member's home: its cost is one query per kind of row,
+    not per match (the pair's surveys once re-read the match, both participants and the
+    programme; the partner's name took two queries)."""
+    world, pair = _begun(session, 40, "mentor", "mentee")
+    _met(session, world, pair.match, pair.mentee, 20)
+    session.expunge_all()  # a new request: nothing loaded yet
+    statements: list[str] = []
+
+    def count(*args: object) -> None:
+        statements.append(str(args[2]))
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        home = member_home(session, _actor(pair.mentee), now=NOW)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert [s.kind for s in home.steps] == [SURVEY]
+    # the member, their participations, matches with programmes, partner names,
+    # agreements, the pair's answered surveys, the pair's check-in state, the programmes
+    # open to them.
+    assert len(statements) <= 8, "\n".join(statements)
