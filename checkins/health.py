@@ -14,8 +14,21 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any
 
-from sqlalchemy import ColumnElement, and_, case, false, func, literal, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    bindparam,
+    case,
+    false,
+    func,
+    literal,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.sql.expression import CTE
 
@@ -69,17 +82,10 @@ class PairState:
         return moment.date() if moment else None
 
 
-def pair_states(
-    session: Session,
-    tenant_id: int,
-    programme: Programme,
-    today: date,
-    *,
-    match_ids: Iterable[int] | None = None,
-) -> list[PairState]:
-    """Every counted pair of ``programme`` (or just ``match_ids``) with the quiet / active /
-    at-risk verdicts, in match order."""
-    wanted = list(match_ids) if match_ids is not None else None
+@cache
+def _pair_rows(*, some: bool) -> Select[Any]:
+    """The statement of :func:`pair_states`, for every pair or ``some`` (``match_ids``),
+    built once: every member's home asks it."""
     mentor, mentee = _MENTOR, _MENTEE
     query = (
         select(
@@ -101,15 +107,31 @@ def pair_states(
         .join(mentor, mentor.id == Match.mentor_participant_id)
         .join(mentee, mentee.id == Match.mentee_participant_id)
         .where(
-            Match.tenant_id == tenant_id,
-            Match.programme_id == programme.id,
+            Match.tenant_id == bindparam("tenant_id"),
+            Match.programme_id == bindparam("programme_id"),
             Match.status.in_(COUNTED),
         )
         .order_by(Match.id)
     )
-    if wanted is not None:
-        query = query.where(Match.id.in_(wanted))
-    rows = session.execute(query).all()
+    if some:
+        query = query.where(Match.id.in_(bindparam("match_ids", expanding=True)))
+    return query
+
+
+def pair_states(
+    session: Session,
+    tenant_id: int,
+    programme: Programme,
+    today: date,
+    *,
+    match_ids: Iterable[int] | None = None,
+) -> list[PairState]:
+    """Every counted pair of ``programme`` (or just ``match_ids``) with the quiet / active /
+    at-risk verdicts, in match order."""
+    wanted = list(match_ids) if match_ids is not None else None
+    query = _pair_rows(some=wanted is not None)
+    params = {"tenant_id": tenant_id, "programme_id": programme.id, "match_ids": wanted}
+    rows = session.execute(query, params).all()
     settings = settings_of(programme)
     states = []
     for row in rows:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -205,6 +205,14 @@ def open_surveys(
     return surveys_open_to(session, tenant_id, side.me.id, side.match, side.programme, today)
 
 
+# Built once: every member's home asks it for each of their pairs.
+_ANSWERED = select(SurveyResponse.survey).where(
+    SurveyResponse.tenant_id == bindparam("tenant_id"),
+    SurveyResponse.participant_id == bindparam("participant_id"),
+    SurveyResponse.match_id == bindparam("match_id"),
+)
+
+
 def surveys_open_to(
     session: Session,
     tenant_id: int,
@@ -218,11 +226,8 @@ def surveys_open_to(
     today = today or utcnow().date()
     answered = set(
         session.scalars(
-            select(SurveyResponse.survey).where(
-                SurveyResponse.tenant_id == tenant_id,
-                SurveyResponse.participant_id == participant_id,
-                SurveyResponse.match_id == match.id,
-            )
+            _ANSWERED,
+            {"tenant_id": tenant_id, "participant_id": participant_id, "match_id": match.id},
         )
     )
     names = (

@@ -28,10 +28,18 @@ class Landing:
     roster: RosterProgress | None = None
 
 
-# The member and their tenant in one query, built once: every launch lands here.
-_MEMBER_AND_TENANT = (
-    select(Member, Tenant)
+# The member, their tenant, and the course and programme of their launch (each of this
+# tenant, or none) in one query, built once: every launch lands here.
+_LANDING = (
+    select(Member, Tenant, Course, Programme)
     .join(Tenant, Tenant.id == Member.tenant_id)
+    .outerjoin(
+        Course, (Course.id == bindparam("course_id")) & (Course.tenant_id == Member.tenant_id)
+    )
+    .outerjoin(
+        Programme,
+        (Programme.id == bindparam("programme_id")) & (Programme.tenant_id == Member.tenant_id),
+    )
     .where(Member.id == bindparam("member_id"), Member.tenant_id == bindparam("tenant_id"))
 )
 
@@ -46,13 +54,13 @@ def landing(
 ) -> Landing | None:
     """The landing page of a member of ``tenant_id``; ``None`` if they are not one."""
     found = session.execute(
-        _MEMBER_AND_TENANT, {"member_id": member_id, "tenant_id": tenant_id}
-    ).first()
+        _LANDING,
+        {"member_id": member_id, "tenant_id": tenant_id, "course_id": course_id,
+         "programme_id": programme_id},
+    ).first()  # fmt: skip
     if found is None:
         return None
-    member, tenant = found
-    course = session.get(Course, course_id) if course_id else None
-    programme = session.get(Programme, programme_id) if programme_id else None
+    member, tenant, course, programme = found
     return Landing(
         name=member.name,
         email=member.email,

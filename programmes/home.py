@@ -85,10 +85,41 @@ class MemberHome:
         return (self.next_checkin_on - self.today).days
 
 
-# Every member's home asks this first: built once.
+# Every member's home asks these: built once, with bound parameters. The member's
+# participations; their matches, each with its programme and agreement (a match has at
+# most one); and the members behind some participations (the partners).
 _PARTICIPATIONS = select(Participant).where(
     Participant.tenant_id == bindparam("tenant_id"),
     Participant.member_id == bindparam("member_id"),
+)
+_MINE = bindparam("mine", expanding=True)
+_MATCHES = (
+    select(Match, Programme, Agreement)
+    .join(
+        Programme,
+        (Programme.id == Match.programme_id) & (Programme.tenant_id == Match.tenant_id),
+    )
+    .outerjoin(
+        Agreement,
+        (Agreement.match_id == Match.id) & (Agreement.tenant_id == Match.tenant_id),
+    )
+    .where(
+        Match.tenant_id == bindparam("tenant_id"),
+        or_(Match.mentor_participant_id.in_(_MINE), Match.mentee_participant_id.in_(_MINE)),
+        Match.status.in_(("proposed", *RUNNING, "closed")),
+    )
+    .order_by(Match.id)
+)
+_MEMBERS_OF = (
+    select(Participant.id, Member)
+    .join(
+        Member,
+        (Member.tenant_id == Participant.tenant_id) & (Member.id == Participant.member_id),
+    )
+    .where(
+        Participant.tenant_id == bindparam("tenant_id"),
+        Participant.id.in_(bindparam("ids", expanding=True)),
+    )
 )
 
 
@@ -112,40 +143,14 @@ def member_home(session: Session, actor: Actor, *, now: datetime | None = None) 
         p.id: p
         for p in session.scalars(_PARTICIPATIONS, {"tenant_id": tenant_id, "member_id": member.id})
     }
-    rows = (
-        session.execute(
-            select(Match, Programme)
-            .join(
-                Programme,
-                (Programme.id == Match.programme_id) & (Programme.tenant_id == Match.tenant_id),
-            )
-            .where(
-                Match.tenant_id == tenant_id,
-                or_(
-                    Match.mentor_participant_id.in_(mine),
-                    Match.mentee_participant_id.in_(mine),
-                ),
-                Match.status.in_(("proposed", *RUNNING, "closed")),
-            )
-            .order_by(Match.id)
-        ).all()
+    found = (
+        session.execute(_MATCHES, {"tenant_id": tenant_id, "mine": list(mine)}).all()
         if mine
         else []
     )
+    rows = [(match, programme) for match, programme, _ in found]
+    agreements = {match.id: agreement for match, _, agreement in found if agreement is not None}
     partners = _partner_names(session, tenant_id, [m for m, _ in rows], set(mine))
-    agreements = {
-        a.match_id: a
-        for a in (
-            session.scalars(
-                select(Agreement).where(
-                    Agreement.tenant_id == tenant_id,
-                    Agreement.match_id.in_([m.id for m, _ in rows]),
-                )
-            )
-            if rows
-            else []
-        )
-    }
     steps: list[NextStep] = []
     next_due: list[date] = []
     running_by_programme: dict[int, list[Match]] = {}
@@ -220,16 +225,8 @@ def _partner_names(
     }
     if not other:
         return {}
-    people = dict(
-        session.execute(
-            select(Participant.id, Member)
-            .join(
-                Member,
-                (Member.tenant_id == Participant.tenant_id) & (Member.id == Participant.member_id),
-            )
-            .where(Participant.tenant_id == tenant_id, Participant.id.in_(set(other.values())))
-        ).all()
-    )
+    ids = sorted(set(other.values()))
+    people = dict(session.execute(_MEMBERS_OF, {"tenant_id": tenant_id, "ids": ids}).all())
     return {match_id: people[pid].name for match_id, pid in other.items() if pid in people}
 
 

@@ -65,11 +65,11 @@ def test_a_known_learners_launch_keeps_to_its_budget(app, client, platform) -> N
     assert launch.checkouts == 1
     assert launch.statements <= 9
     # landing, the member home: the session check shares the page's transaction; then
-    # member and tenant, the course, what is next (their participations, the programmes
-    # open to them). The member and the course are read once: the home and the
-    # navigation's course name find them in the request's identity map.
+    # member, tenant and course in one, what is next (their participations, the
+    # programmes open to them). The member and the course are read once: the home and
+    # the navigation's course name find them in the request's identity map.
     assert landing.checkouts == 1
-    assert landing.statements <= 5
+    assert landing.statements <= 4
 
 
 def test_a_member_page_is_one_transaction(app, client, platform) -> None:

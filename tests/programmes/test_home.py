@@ -377,7 +377,7 @@ def test_a_member_in_a_running_pair_is_answered_in_a_few_statements(session: Ses
     finally:
         event.remove(engine, "before_cursor_execute", count)
     assert [s.kind for s in home.steps] == [SURVEY]
-    # the member, their participations, matches with programmes, partner names,
-    # agreements, the pair's answered surveys, the pair's check-in state, the programmes
-    # open to them.
-    assert len(statements) <= 8, "\n".join(statements)
+    # the member, their participations, matches with programmes and agreements, partner
+    # names, the pair's answered surveys, the pair's check-in state, the programmes open
+    # to them.
+    assert len(statements) <= 7, "\n".join(statements)
