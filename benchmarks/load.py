@@ -193,7 +193,7 @@ class Site:
             stop(server)
             log.close()
             errors = [line for line in Path(log.name).read_text().splitlines()
-                      if re.match(r"\w*(Error|Exception)\b", line)]  # fmt: skip
+                      if re.match(r"[\w.]*(Error|Exception)\b", line)]  # fmt: skip
             for line in sorted(set(errors))[:10]:
                 print(f"  server: {line}", file=sys.stderr)
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from sqlalchemy import bindparam, func, select, tuple_
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from records import Identity, Member, utcnow
@@ -144,10 +145,37 @@ def link_member(
     the identities are linked (a source that does not own the profile, such as a portal
     sign-in of a member the directory brought in). Idempotent: linking the same record
     twice changes nothing the second time. The caller owns the transaction.
+
+    Two requests may link one person at once (a double click on the course's link):
+    the one that inserts second finds the other's rows and links to them.
     """
     pairs = record.identities()
     by_identity, existing = _identified(session, tenant_id, pairs)
     member = _member_by_rules(session, tenant_id, record, by_identity, match_email=match_email)
+    if member is not None and existing.issuperset(pairs):
+        # The usual launch: a known member, every identity known. Nothing to insert.
+        return _link(session, tenant_id, record, member, pairs, existing, update_profile)
+    try:
+        with session.begin_nested():
+            return _link(session, tenant_id, record, member, pairs, existing, update_profile)
+    except IntegrityError:
+        # The other request's member and identities stand (we waited for its commit):
+        # look again and link to them. A second conflict is a real error.
+        by_identity, existing = _identified(session, tenant_id, pairs)
+        member = _member_by_rules(session, tenant_id, record, by_identity, match_email=match_email)
+        return _link(session, tenant_id, record, member, pairs, existing, update_profile)
+
+
+def _link(
+    session: Session,
+    tenant_id: int,
+    record: PersonRecord,
+    member: Member | None,
+    pairs: list[tuple[str, str]],
+    existing: set[tuple[str, str]],
+    update_profile: bool,
+) -> LinkResult:
+    """Create the member if there is none, update the profile, add the new identities."""
     created = member is None
     if member is None:
         member = Member(tenant_id=tenant_id)

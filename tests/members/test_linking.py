@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
@@ -92,3 +94,50 @@ def test_new_member_from_a_partial_record_gets_a_clean_display_name(session: Ses
     nothing = link_member(session, tenant.id, PersonRecord(source="lti", external_id="n"))
     assert only_given.member.display_name == "Ada"
     assert "None" not in nothing.member.display_name
+
+
+def _link_in_its_own_transaction(database, tenant_id: int, record: PersonRecord) -> int:  # type: ignore[no-untyped-def]
+    with database.transaction() as session:
+        return link_member(session, tenant_id, record).member.id
+
+
+def _two_links_at_once(database, tenant_id: int, record: PersonRecord) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    """The first link holds its transaction open while a second one links the same
+    record, then commits: both answers, and no error (it was a 500 under load)."""
+    first = database.sessionmaker()
+    first.begin()
+    made = link_member(first, tenant_id, record).member.id
+    found: list[int] = []
+    second = threading.Thread(
+        target=lambda: found.append(_link_in_its_own_transaction(database, tenant_id, record))
+    )
+    second.start()
+    second.join(0.5)  # it now waits on the first one's insert (or the database's lock)
+    first.commit()
+    first.close()
+    second.join(10)
+    assert len(found) == 1, "the second link failed"
+    return made, found[0]
+
+
+def test_a_known_member_launching_twice_at_once_gains_one_identity(database) -> None:  # type: ignore[no-untyped-def]
+    with database.transaction() as session:
+        tenant_id = _tenant(session).id
+        synced = link_member(session, tenant_id, PersonRecord(source="moodle", external_id="7"))
+        synced_id = synced.member.id
+    # The first Moodle launch of a synced member adds the ("lti", "7") identity.
+    launch = PersonRecord(source="lti", external_id="7", also_known_as=(("moodle", "7"),))
+    assert _two_links_at_once(database, tenant_id, launch) == (synced_id, synced_id)
+    with database.transaction() as session:
+        identities = session.execute(select(Identity.source, Identity.member_id)).all()
+        assert sorted(identities) == [("lti", synced_id), ("moodle", synced_id)]
+
+
+def test_a_new_person_linked_twice_at_once_is_one_member(database) -> None:  # type: ignore[no-untyped-def]
+    with database.transaction() as session:
+        tenant_id = _tenant(session).id
+    record = PersonRecord(source="lti", external_id="42", given_name="Ada")
+    made, found = _two_links_at_once(database, tenant_id, record)
+    assert made == found
+    with database.transaction() as session:
+        assert session.scalars(select(Member.id)).all() == [made]
