@@ -44,8 +44,8 @@ DEFAULT_LIMITS: dict[str, str] = {
 class DatabaseStorage(Storage):
     """A ``limits`` storage keeping fixed-window counters in ``ExpiringValue`` rows.
 
-    Each call is its own short transaction, apart from the request's: a counted hit
-    stays counted whatever the request then does.
+    Each call is its own short transaction (a hit, a single statement in autocommit), apart
+    from the request's: a counted hit stays counted whatever the request then does.
     """
 
     STORAGE_SCHEME = ["tandem+database"]
@@ -67,8 +67,9 @@ class DatabaseStorage(Storage):
         return SQLAlchemyError
 
     def incr(self, key: str, expiry: int | float, amount: int = 1) -> int:
-        # One upsert: workers hitting one counter at once each count, with no retry.
-        with self.database.transaction() as session:
+        # One upsert: workers hitting one counter at once each count, with no retry. It is
+        # atomic by itself, so it runs in autocommit (every login pays for it).
+        with self.database.single_statement() as session:
             return count_in_window(session, NAMESPACE, key, timedelta(seconds=expiry), amount)
 
     def get(self, key: str) -> int:

@@ -28,10 +28,10 @@ class Landing:
     roster: RosterProgress | None = None
 
 
-# The member, their tenant, and the course and programme of their launch (each of this
-# tenant, or none) in one query, built once: every launch lands here.
+# The member, their tenant's name, and the course and programme of their launch (each of
+# this tenant, or none) in one query, built once: every launch lands here.
 _LANDING = (
-    select(Member, Tenant, Course, Programme)
+    select(Member, Tenant.name, Course, Programme)
     .join(Tenant, Tenant.id == Member.tenant_id)
     .outerjoin(
         Course, (Course.id == bindparam("course_id")) & (Course.tenant_id == Member.tenant_id)
@@ -60,13 +60,13 @@ def landing(
     ).first()  # fmt: skip
     if found is None:
         return None
-    member, tenant, course, programme = found
+    member, platform_name, course, programme = found
     return Landing(
         name=member.name,
         email=member.email,
         picture_url=member.picture_url,
         role=role,
-        platform_name=tenant.name,
+        platform_name=platform_name,
         course_title=course.title if course and course.tenant_id == tenant_id else None,
         programme_name=programme.name if programme and programme.tenant_id == tenant_id else None,
         roster=roster_progress(session, tenant_id, course.id)

@@ -99,6 +99,16 @@ class Database:
         with self.sessionmaker() as session, session.begin():
             yield session
 
+    @contextmanager
+    def single_statement(self) -> Iterator[Session]:
+        """A session for one statement that is atomic by itself (an upsert), on a
+        connection in autocommit: no BEGIN and COMMIT round trips around it."""
+        with (
+            self.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as connection,
+            Session(bind=connection) as session,
+        ):
+            yield session
+
     def ping(self) -> None:
         """Run a trivial query; raises the driver's error when the database is unreachable."""
         with self.engine.connect() as connection:
