@@ -50,27 +50,34 @@ def allocate_ids(session: Session, model: Any, count: int) -> list[int]:
     return list(range(top + 1, top + 1 + count))
 
 
-def insert_rows(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-    """INSERT ``rows`` (dicts keyed by column name) into ``model``'s table; nothing returned.
+def insert_rows(
+    session: Session,
+    model: Any,
+    rows: Sequence[Mapping[str, Any]] | Sequence[Sequence[Any]],
+    *,
+    names: Sequence[str] | None = None,
+) -> None:
+    """INSERT ``rows`` into ``model``'s table; nothing returned.
 
-    Columns a row leaves out or sets to ``None`` take the column's Python default when it
-    has one, as the ORM's bulk insert does. Database errors surface as SQLAlchemy's (an
-    ``IntegrityError`` for a duplicate key), and the caller's transaction is then failed.
+    ``rows`` are dicts keyed by column name or, with ``names``, tuples of those columns
+    in that order (the hot path builds no dict per row). Columns a row leaves out or sets
+    to ``None`` take the column's Python default when it has one, as the ORM's bulk
+    insert does. Database errors surface as SQLAlchemy's (an ``IntegrityError`` for a
+    duplicate key), and the caller's transaction is then failed.
     """
     if not rows:
         return
     table: Table = model.__table__
     connection = session.connection()
     dialect = connection.dialect
-    names = list(rows[0])
-    if any(row.keys() != rows[0].keys() for row in rows):
-        names = list(dict.fromkeys(name for row in rows for name in row))
-        rows = [{name: row.get(name) for name in names} for row in rows]
     # Column by column: the per-value work is then only where a column needs it.
-    if len(names) == 1:  # itemgetter of one name gives the value, not a 1-tuple
-        columns = [[row[names[0]] for row in rows]]
+    if names is not None:
+        names = list(names)
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        if len(columns) != len(names):
+            raise ValueError(f"rows of {len(columns)} values for {len(names)} columns")
     else:
-        columns = [list(column) for column in zip(*map(itemgetter(*names), rows), strict=True)]
+        columns, names = _columns(rows)  # type: ignore[arg-type]
     for column in table.columns:
         default = column.default
         if default is None or column.primary_key:
@@ -104,6 +111,17 @@ def insert_rows(session: Session, model: Any, rows: Sequence[Mapping[str, Any]])
         connection.exec_driver_sql(f"INSERT INTO {target} VALUES ({marks})", prepared)
     else:
         _copy(connection, f"COPY {target} FROM STDIN", prepared)
+
+
+def _columns(rows: Sequence[Mapping[str, Any]]) -> tuple[list[list[Any]], list[str]]:
+    """Dict rows as one list per column, and the column names (every row's keys)."""
+    names = list(rows[0])
+    if any(row.keys() != rows[0].keys() for row in rows):
+        names = list(dict.fromkeys(name for row in rows for name in row))
+        rows = [{name: row.get(name) for name in names} for row in rows]
+    if len(names) == 1:  # itemgetter of one name gives the value, not a 1-tuple
+        return [[row[names[0]] for row in rows]], names
+    return [list(column) for column in zip(*map(itemgetter(*names), rows), strict=True)], names
 
 
 def _processed(process: Callable[[Any], Any], values: list[Any]) -> list[Any]:
