@@ -17,9 +17,20 @@ from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, false, func, select, update
+from sqlalchemy import ARRAY, Connection, Table, any_, bindparam, false, func, select, update
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+
+
+def one_of(session: Session, column: Any, values: list[Any]) -> Any:
+    """``column IN values``; on PostgreSQL ``column = ANY(array)``, one parameter.
+
+    psycopg parses every placeholder of a statement on the client, and hundreds of them
+    per batch showed up in the profile; one array parameter costs nothing to parse.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
 
 
 def allocate_ids(session: Session, model: Any, count: int) -> list[int]:

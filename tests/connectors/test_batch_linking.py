@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from members import PersonRecord, link_member, link_members
-from records import Identity, Member, Tenant
+from records import Identity, Member, Tenant, utcnow
 
 
 def _tenant(session: Session, slug: str) -> int:
@@ -151,3 +151,39 @@ def test_new_members_of_a_batch_go_in_a_few_statements(session: Session) -> None
     )
     assert stored == {str(n): f"P{n}" for n in range(300)}
     assert [link.member_id for link in links] == sorted(session.scalars(select(Member.id)))
+
+
+def test_a_batch_looks_people_up_with_one_parameter_per_list_on_postgresql(
+    session: Session,
+) -> None:
+    # Issue 16 item 12: the lookups of a batch (identities, member numbers, emails) sent
+    # one placeholder per value, which psycopg parses on the client; PostgreSQL now gets
+    # one array per list (SQLite keeps IN, which it plans from its indexes).
+    from sqlalchemy import event
+
+    tenant = _tenant(session, "t")
+    statements: list[str] = []
+    engine = session.get_bind()
+
+    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    records = [
+        PersonRecord(
+            source="canvas", external_id=str(n), member_number=f"M{n}", email=f"p{n}@x.org"
+        )
+        for n in range(300)
+    ]
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        links = link_members(session, tenant, records, seen_at=utcnow())
+        links = link_members(session, tenant, records, seen_at=utcnow())
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert not any(link.created for link in links)
+    lookups = [s for s in statements if s.lstrip().startswith(("SELECT", "UPDATE"))]
+    assert lookups
+    if engine.dialect.name == "postgresql":
+        assert all(s.count("%(") <= 4 for s in lookups), lookups
+    else:
+        assert any(s.count("?") >= 300 for s in lookups)
