@@ -187,3 +187,49 @@ def test_a_batch_looks_people_up_with_one_parameter_per_list_on_postgresql(
         assert all(s.count("%(") <= 4 for s in lookups), lookups
     else:
         assert any(s.count("?") >= 300 for s in lookups)
+
+
+def test_member_lookups_search_an_index_per_value_not_the_whole_tenant(
+    session: Session,
+) -> None:
+    # Issue 16 item 12: ORDER BY id made SQLite (no statistics) walk every member of the
+    # tenant in id order for each batch's member-number and email lookups; the rows are
+    # now sorted in Python and each value is one index search.
+    from sqlalchemy import event
+
+    tenant = _tenant(session, "t")
+    link_members(
+        session,
+        tenant,
+        [PersonRecord(source="a", external_id=str(n), member_number=f"M{n}") for n in range(50)],
+    )
+    captured: list[tuple[str, object]] = []
+    engine = session.get_bind()
+
+    def keep(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
+        captured.append((statement, parameters))
+
+    records = [
+        PersonRecord(source="b", external_id=str(n), member_number=f"M{n}", email=f"p{n}@x.org")
+        for n in range(40, 60)
+    ]
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        links = link_members(session, tenant, records)
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    assert sum(not link.created for link in links) == 10
+    lookups = [
+        (s, p) for s, p in captured if s.lstrip().startswith("SELECT") and "FROM members" in s
+    ]
+    assert lookups and not any("ORDER BY" in s for s, _ in lookups)
+    if engine.dialect.name == "sqlite":
+        connection = session.connection()
+        for statement, parameters in lookups:
+            plan = [
+                row[-1]
+                for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            ]
+            assert not any(step.endswith("ix_members_tenant_id (tenant_id=?)") for step in plan), (
+                plan
+            )
