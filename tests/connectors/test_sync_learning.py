@@ -90,10 +90,10 @@ def test_a_first_load_of_learning_reads_no_stored_records_per_batch(
     assert result.kinds["learning_records"] == [90, 0]
     looked = [s for s in statements if s.lstrip().startswith("SELECT") and "learning_records" in s]
     assert len(looked) == 1, looked  # one probe for the run, not one a batch (5 batches)
-    if backend == "postgresql":
-        # One array parameter, not one placeholder per person (psycopg parses each).
-        identities = [s for s in statements if "FROM identities" in s]
-        assert identities and all(s.count("%(") <= 4 for s in identities), identities
+    # Each list is one parameter, not one placeholder per person.
+    placeholder = "%(" if backend == "postgresql" else "?"
+    identities = [s for s in statements if "FROM identities" in s]
+    assert identities and all(s.count(placeholder) <= 4 for s in identities), identities
     assert stored(database)[("M-7", "course:2:grade")] == (
         9.0,
         {"final_score": 4.5},
