@@ -160,14 +160,10 @@ def test_a_batch_looks_people_up_with_one_parameter_per_list(
     # one placeholder per value, which psycopg parses on the client and SQLAlchemy
     # renders into a new statement each time; each list is now one parameter (an array
     # on PostgreSQL, a JSON list on SQLite).
-    from sqlalchemy import event
+    from .test_sync_learning import Statements
 
     tenant = _tenant(session, "t")
-    statements: list[str] = []
     engine = session.get_bind()
-
-    def count(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        statements.append(statement)
 
     records = [
         PersonRecord(
@@ -175,12 +171,9 @@ def test_a_batch_looks_people_up_with_one_parameter_per_list(
         )
         for n in range(300)
     ]
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with Statements(engine) as statements:
         links = link_members(session, tenant, records, seen_at=utcnow())
         links = link_members(session, tenant, records, seen_at=utcnow())
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert not any(link.created for link in links)
     lookups = [s for s in statements if s.lstrip().startswith(("SELECT", "UPDATE"))]
     assert lookups
@@ -194,7 +187,7 @@ def test_member_lookups_search_an_index_per_value_not_the_whole_tenant(
     # Issue 16 item 12: ORDER BY id made SQLite (no statistics) walk every member of the
     # tenant in id order for each batch's member-number and email lookups; the rows are
     # now sorted in Python and each value is one index search.
-    from sqlalchemy import event
+    from .test_sync_learning import Statements
 
     tenant = _tenant(session, "t")
     link_members(
@@ -202,21 +195,15 @@ def test_member_lookups_search_an_index_per_value_not_the_whole_tenant(
         tenant,
         [PersonRecord(source="a", external_id=str(n), member_number=f"M{n}") for n in range(50)],
     )
-    captured: list[tuple[str, object]] = []
     engine = session.get_bind()
-
-    def keep(conn, cursor, statement, parameters, context, executemany):  # type: ignore[no-untyped-def]
-        captured.append((statement, parameters))
-
     records = [
         PersonRecord(source="b", external_id=str(n), member_number=f"M{n}", email=f"p{n}@x.org")
         for n in range(40, 60)
     ]
-    event.listen(engine, "before_cursor_execute", keep)
-    try:
+    statements = Statements(engine)
+    with statements:
         links = link_members(session, tenant, records)
-    finally:
-        event.remove(engine, "before_cursor_execute", keep)
+    captured = list(zip(statements.seen, statements.parameters, strict=True))
     assert sum(not link.created for link in links) == 10
     lookups = [
         (s, p) for s, p in captured if s.lstrip().startswith("SELECT") and "FROM members" in s

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import event, select
+from sqlalchemy import Engine, event, select
 
 from connectors import LearningFact, sync
 from records import Database, LearningRecord, Member
 
-from .conftest import add_source
+from .conftest import Source, add_source
 from .test_sync_unchanged import ListConnector, person
 
 
@@ -37,15 +38,24 @@ def fact(n: int, key: str, score: float) -> LearningFact:
     )
 
 
-class Statements:
-    """The statements a database runs while the ``with`` block lasts."""
+def run(database: Database, source: Source, people: list, facts: list, **options: Any) -> Any:
+    """One sync of ``people`` and their ``facts`` into ``source``."""
+    connector = LearningConnector(people, facts)
+    return sync(database, source.tenant_id, source.connector_id, connector, **options)
 
-    def __init__(self, database: Database) -> None:
-        self.engine = database.engine
+
+class Statements:
+    """The statements a database runs while the ``with`` block lasts (``parameters``
+    holds each one's parameters, in the same order)."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
         self.seen: list[str] = []
+        self.parameters: list[Any] = []
 
     def record(self, conn, cursor, statement, parameters, context, executemany) -> None:  # type: ignore[no-untyped-def]
         self.seen.append(statement)
+        self.parameters.append(parameters)
 
     def __enter__(self) -> list[str]:
         event.listen(self.engine, "before_cursor_execute", self.record)
@@ -78,15 +88,8 @@ def test_a_first_load_of_learning_reads_no_stored_records_per_batch(
     people = [person(n) for n in range(30)]
     sync(database, source.tenant_id, source.connector_id, ListConnector(people))
     facts = [fact(n, f"course:{k}:grade", float(n + k)) for n in range(30) for k in range(3)]
-    with Statements(database) as statements:
-        result = sync(
-            database,
-            source.tenant_id,
-            source.connector_id,
-            LearningConnector(people, facts),
-            phases=("learning_records",),
-            batch_size=20,
-        )
+    with Statements(database.engine) as statements:
+        result = run(database, source, people, facts, phases=("learning_records",), batch_size=20)
     assert result.kinds["learning_records"] == [90, 0]
     looked = [s for s in statements if s.lstrip().startswith("SELECT") and "learning_records" in s]
     assert len(looked) == 1, looked  # one probe for the run, not one a batch (5 batches)
@@ -108,13 +111,7 @@ def test_a_fact_repeated_in_a_later_batch_of_a_first_load_updates_its_row(
     source = add_source(database, "rest")
     people = [person(n) for n in range(4)]
     facts = [fact(n, "course:1:grade", 10.0) for n in range(4)] + [fact(2, "course:1:grade", 55.0)]
-    result = sync(
-        database,
-        source.tenant_id,
-        source.connector_id,
-        LearningConnector(people, facts),
-        batch_size=2,
-    )
+    result = run(database, source, people, facts, batch_size=2)
     assert result.status == "succeeded", result.summary()
     assert result.kinds["learning_records"] == [4, 1]
     assert stored(database)[("M-2", "course:1:grade")][0] == 55.0
@@ -126,15 +123,9 @@ def test_a_re_sync_compares_with_stored_records_and_updates_only_changes(
     source = add_source(database, "rest")
     people = [person(n) for n in range(6)]
     facts = [fact(n, "course:1:grade", float(n)) for n in range(6)]
-    sync(database, source.tenant_id, source.connector_id, LearningConnector(people, facts))
+    run(database, source, people, facts)
     facts[3] = fact(3, "course:1:grade", 99.0)
-    again = sync(
-        database,
-        source.tenant_id,
-        source.connector_id,
-        LearningConnector(people, facts),
-        batch_size=4,
-    )
+    again = run(database, source, people, facts, batch_size=4)
     assert again.kinds["learning_records"] == [0, 1]
     assert stored(database)[("M-3", "course:1:grade")][0] == 99.0
     assert stored(database)[("M-4", "course:1:grade")][0] == 4.0
