@@ -27,9 +27,10 @@ from .errors import (
     Unreachable,
 )
 from .registry import KINDS, build_connector, phases_for
-from .sync import SyncFailed, SyncResult, sync
+from .sync import DEFAULT_BATCH_SIZE, SyncFailed, SyncResult, sync
 
 __all__ = [
+    "DEFAULT_BATCH_SIZE",
     "KINDS",
     "AsyncResultFailed",
     "AuthenticationError",

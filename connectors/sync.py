@@ -29,7 +29,7 @@ from datetime import datetime, timedelta
 from itertools import islice
 from typing import Any, TypeVar
 
-from sqlalchemy import ARRAY, any_, bindparam, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -45,12 +45,15 @@ from records import (
     SyncRun,
     utcnow,
 )
-from records.bulk import insert_rows
+from records.bulk import insert_rows, one_of
 
 from .base import Connector, CourseRecord, EnrolmentRecord, LearningFact, RecordProblem
 from .errors import ConnectorError, InvalidRecord
 
-DEFAULT_BATCH_SIZE = 500
+# Rows a batch (one transaction) writes: each batch pays a dozen statements, a commit
+# and their round trips whatever its size, and 2,000 rows of a Canvas sync hold a few
+# MiB (benchmarks/sync.py prints the peak).
+DEFAULT_BATCH_SIZE = 2000
 DEFAULT_LOOKBACK = timedelta(minutes=10)
 # A SyncRun keeps this many error entries; the count covers them all.
 MAX_STORED_ERRORS = 500
@@ -65,6 +68,28 @@ PROFILE_FIELDS = tuple(
 ENDED = "ended"
 # IN lists are chunked: SQLite allows 32,766 bound parameters, and huge lists plan badly.
 _IN_CHUNK = 900
+
+# A learning record's values as the sync compares and writes them, in this order.
+LEARNING_FIELDS = (
+    "course_id",
+    "kind",
+    "completed",
+    "score",
+    "grade",
+    "progress",
+    "detail",
+    "recorded_at",
+)
+# The columns of a new learning record's row tuple.
+LEARNING_ROW = (
+    "tenant_id",
+    "source",
+    "created_at",
+    "updated_at",
+    "member_id",
+    "record_key",
+    *LEARNING_FIELDS,
+)
 
 T = TypeVar("T")
 Progress = Callable[[str, int], None]
@@ -138,17 +163,6 @@ def _batches(items: Iterable[T], size: int) -> Iterator[list[T]]:
         yield batch
 
 
-def _one_of(session: Session, column: Any, values: list[Any]) -> Any:
-    """``column IN values``; on PostgreSQL ``column = ANY(array)``, one parameter.
-
-    psycopg parses every placeholder of a statement on the client, and hundreds of them
-    per batch showed up in the profile; one array parameter costs nothing to parse.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
-    return column.in_(values)
-
-
 def _by_nulls(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """``rows`` ordered so that rows with the same empty (``None``) fields are together.
 
@@ -200,6 +214,10 @@ class _Writer:
         self.seen_enrolments: set[int] = set()
         self.source_known: bool | None = None  # whether the source has any identity yet
         self.linked_any = False  # whether this run linked anyone (the source is known now)
+        # Whether the source had learning records when the run began; while it had none,
+        # the (member, key) pairs this run inserted are all that can already exist.
+        self.learning_known: bool | None = None
+        self.learning_written: set[tuple[int, str]] = set()
 
     # -- members ---------------------------------------------------------------
 
@@ -289,7 +307,7 @@ class _Writer:
                 .where(
                     Identity.tenant_id == self.tenant_id,
                     Identity.source == self.source,
-                    _one_of(session, Identity.external_id, ids[start : start + _IN_CHUNK]),
+                    one_of(session, Identity.external_id, ids[start : start + _IN_CHUNK]),
                 )
             )
             stored.update((row.external_id, row) for row in rows)
@@ -303,11 +321,27 @@ class _Writer:
             for start in range(0, len(seen), _IN_CHUNK):
                 session.execute(
                     update(Identity)
-                    .where(_one_of(session, Identity.id, seen[start : start + _IN_CHUNK]))
+                    .where(one_of(session, Identity.id, seen[start : start + _IN_CHUNK]))
                     .values(last_seen_at=self.seen_at)
                     .execution_options(synchronize_session=False)
                 )
         return {external_id: row.member_id for external_id, row in same.items()}
+
+    def member_ids(self, session: Session, external_ids: Iterable[str]) -> dict[str, int]:
+        """External id -> member id of this source's identities among ``external_ids``."""
+        ids = sorted(external_ids)
+        found: dict[str, int] = {}
+        for start in range(0, len(ids), _IN_CHUNK):
+            found.update(
+                session.execute(
+                    select(Identity.external_id, Identity.member_id).where(
+                        Identity.tenant_id == self.tenant_id,
+                        Identity.source == self.source,
+                        one_of(session, Identity.external_id, ids[start : start + _IN_CHUNK]),
+                    )
+                ).all()
+            )
+        return found
 
     def deactivate(self, session: Session, member_ids: list[int]) -> None:
         if not member_ids:
@@ -337,7 +371,7 @@ class _Writer:
         seen = of_source.where(Identity.last_seen_at >= started)
         skipped = sorted(set(skipped))
         if skipped:
-            seen = seen.union(of_source.where(_one_of(session, Identity.external_id, skipped)))
+            seen = seen.union(of_source.where(one_of(session, Identity.external_id, skipped)))
         missing = session.scalars(
             select(Member.id).where(
                 Member.tenant_id == self.tenant_id,
@@ -453,8 +487,8 @@ class _Writer:
                     Enrolment.last_access_at,
                 ).where(
                     Enrolment.tenant_id == self.tenant_id,
-                    Enrolment.course_id.in_(sorted({k[1] for k in wanted})),
-                    Enrolment.member_id.in_(sorted({k[0] for k in wanted})),
+                    one_of(session, Enrolment.course_id, sorted({k[1] for k in wanted})),
+                    one_of(session, Enrolment.member_id, sorted({k[0] for k in wanted})),
                 )
             )
         }
@@ -533,27 +567,20 @@ class _Writer:
                 facts.append(item)
         if not facts:
             return
-        people = sorted({f.person_external_id for f in facts})
-        members = dict(
-            session.execute(
-                select(Identity.external_id, Identity.member_id).where(
-                    Identity.tenant_id == self.tenant_id,
-                    Identity.source == self.source,
-                    Identity.external_id.in_(people),
-                )
-            ).all()
-        )
+        members = self.member_ids(session, {f.person_external_id for f in facts})
         course_keys = sorted({f.course_external_id for f in facts if f.course_external_id})
         courses = dict(
             session.execute(
                 select(Course.external_id, Course.id).where(
                     Course.tenant_id == self.tenant_id,
                     Course.source == self.source,
-                    Course.external_id.in_(course_keys),
+                    one_of(session, Course.external_id, course_keys),
                 )
             ).all()
         )
-        wanted: dict[tuple[int, str], dict[str, Any]] = {}
+        # One tuple of LEARNING_FIELDS per (member, key): compared with the stored row
+        # and written as it is, without a dict per fact.
+        wanted: dict[tuple[int, str], tuple[Any, ...]] = {}
         for fact in facts:
             member_id = members.get(fact.person_external_id)
             if member_id is None:
@@ -563,55 +590,62 @@ class _Writer:
                     strict=self.strict,
                 )
                 continue
-            wanted[(member_id, fact.record_key)] = {
-                "course_id": courses.get(fact.course_external_id or ""),
-                "kind": fact.kind,
-                "completed": fact.completed,
-                "score": fact.score,
-                "grade": fact.grade,
-                "progress": fact.progress,
-                "detail": fact.detail,
-                "recorded_at": fact.recorded_at,
-            }
+            wanted[(member_id, fact.record_key)] = (
+                courses.get(fact.course_external_id or ""),
+                fact.kind,
+                fact.completed,
+                fact.score,
+                fact.grade,
+                fact.progress,
+                fact.detail,
+                fact.recorded_at,
+            )
         if not wanted:
             return
-        fields = list(next(iter(wanted.values())))
-        existing = {
-            (row.member_id, row.record_key): row
-            for row in session.execute(
-                select(
-                    LearningRecord.id,
-                    LearningRecord.member_id,
-                    LearningRecord.record_key,
-                    *(getattr(LearningRecord, name) for name in fields),
-                ).where(
-                    LearningRecord.tenant_id == self.tenant_id,
-                    LearningRecord.source == self.source,
-                    LearningRecord.member_id.in_(sorted({k[0] for k in wanted})),
-                    LearningRecord.record_key.in_(sorted({k[1] for k in wanted})),
+        if self.learning_known is None:
+            self.learning_known = (
+                session.scalar(
+                    select(LearningRecord.id)
+                    .where(
+                        LearningRecord.tenant_id == self.tenant_id,
+                        LearningRecord.source == self.source,
+                    )
+                    .limit(1)
                 )
+                is not None
             )
-        }
+        existing: dict[tuple[int, str], Any] = {}
+        if self.learning_known or not self.learning_written.isdisjoint(wanted):
+            existing = {
+                (row[1], row[2]): row
+                for row in session.execute(
+                    select(
+                        LearningRecord.id,
+                        LearningRecord.member_id,
+                        LearningRecord.record_key,
+                        *(getattr(LearningRecord, name) for name in LEARNING_FIELDS),
+                    ).where(
+                        LearningRecord.tenant_id == self.tenant_id,
+                        LearningRecord.source == self.source,
+                        one_of(session, LearningRecord.member_id, sorted({k[0] for k in wanted})),
+                        one_of(session, LearningRecord.record_key, sorted({k[1] for k in wanted})),
+                    )
+                )
+            }
         now = utcnow()
+        head = (self.tenant_id, self.source, now, now)
         new, changed = [], []
         for key, values in wanted.items():
             row = existing.get(key)
             if row is None:
-                new.append(
-                    {
-                        "tenant_id": self.tenant_id,
-                        "member_id": key[0],
-                        "source": self.source,
-                        "record_key": key[1],
-                        "created_at": now,
-                        "updated_at": now,
-                        **values,
-                    }
-                )
-            elif any(getattr(row, name) != values[name] for name in fields):
-                changed.append({"id": row.id, "updated_at": now, **values})
+                new.append((*head, *key, *values))
+            elif tuple(row[3:]) != values:
+                fields = dict(zip(LEARNING_FIELDS, values, strict=True))
+                changed.append({"id": row.id, "updated_at": now, **fields})
         if new:
-            insert_rows(session, LearningRecord, new)
+            insert_rows(session, LearningRecord, new, names=LEARNING_ROW)
+            if not self.learning_known:
+                self.learning_written.update(wanted.keys() - existing.keys())
         if changed:
             session.execute(update(LearningRecord), _by_nulls(changed))
         self.result.count("learning_records", len(new), len(changed))
@@ -768,6 +802,9 @@ class _PlannerStatistics:
     invalidates those plans. It is only a hint: a role that may not analyze is ignored.
     """
 
+    # The first ANALYZE, after this many rows: the empty-table plans hurt well before
+    # a default batch is done.
+    FIRST_AT = 500
     TABLES = {
         "members": "members, identities",
         "courses": "courses, enrolments, identities, members",
@@ -777,7 +814,7 @@ class _PlannerStatistics:
     def __init__(self, database: Database, result: SyncResult) -> None:
         self.database, self.result = database, result
         self.enabled = database.engine.dialect.name == "postgresql"
-        self.next_at = DEFAULT_BATCH_SIZE
+        self.next_at = self.FIRST_AT
 
     def after_batch(self, phase: str) -> None:
         if not self.enabled or self.result.added < self.next_at:

@@ -17,11 +17,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import String, func, select, update
 from sqlalchemy.orm import Session
 
 from records import Identity, Member, utcnow
-from records.bulk import allocate_ids, insert_rows
+from records.bulk import allocate_ids, insert_rows, one_of
 
 from .linking import _PROFILE_FIELDS
 from .records import PersonRecord
@@ -87,7 +87,7 @@ class _Index:
                     select(Identity.id, Identity.external_id, Identity.member_id).where(
                         Identity.tenant_id == self.tenant_id,
                         Identity.source == source,
-                        Identity.external_id.in_(chunk),
+                        one_of(self.session, Identity.external_id, list(chunk)),
                     )
                 )
                 for identity_id, external_id, member_id in rows:
@@ -96,7 +96,7 @@ class _Index:
                     member_ids.add(member_id)
         numbers = sorted({r.member_number for r in records if r.member_number})
         for chunk in _chunks(numbers):
-            self._load_members(Member.member_number.in_(chunk))
+            self._load_members(one_of(self.session, Member.member_number, list(chunk)))
         # Email is only consulted for records nothing stronger matches.
         emails = sorted(
             {
@@ -108,18 +108,24 @@ class _Index:
             }
         )
         for chunk in _chunks(emails):
-            self._load_members(func.lower(Member.email).in_(chunk))
+            self._load_members(
+                one_of(self.session, func.lower(Member.email, type_=String()), list(chunk))
+            )
         missing = sorted(member_ids - set(self.members))
         for chunk in _chunks(missing):
-            self._load_members(Member.id.in_(chunk))
+            self._load_members(one_of(self.session, Member.id, list(chunk)))
 
     def _load_members(self, condition: Any) -> None:
         columns = [getattr(Member, name) for name in _PROFILE_FIELDS]
         rows = self.session.execute(
-            select(Member.id, Member.active, *columns)
-            .where(Member.tenant_id == self.tenant_id, condition)
-            .order_by(Member.id)
-        )
+            select(Member.id, Member.active, *columns).where(
+                Member.tenant_id == self.tenant_id, condition
+            )
+        ).all()
+        # Sorted here, not by ORDER BY: without statistics SQLite then walks the whole
+        # tenant in id order (ix_members_tenant_id) instead of looking each value up in
+        # the index on member number or email, a scan of every member per batch.
+        rows.sort(key=lambda row: row.id)
         for row in rows:
             if row.id in self.members:
                 continue
@@ -303,7 +309,9 @@ def link_members(
         )
         for chunk in _chunks(seen):
             session.execute(
-                update(Identity).where(Identity.id.in_(chunk)).values(last_seen_at=seen_at)
+                update(Identity)
+                .where(one_of(session, Identity.id, list(chunk)))
+                .values(last_seen_at=seen_at)
             )
     return [
         BatchLink(member_id=None, problem=item["problem"])

@@ -12,14 +12,42 @@ one ``executemany`` on SQLite, one ``COPY`` on PostgreSQL. Ids are allocated up 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping, Sequence
 from functools import lru_cache
 from operator import itemgetter
 from typing import Any
 
-from sqlalchemy import Connection, Table, false, func, select, update
+from sqlalchemy import (
+    ARRAY,
+    Connection,
+    String,
+    Table,
+    any_,
+    bindparam,
+    false,
+    func,
+    literal_column,
+    select,
+    update,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
+
+
+def one_of(session: Session, column: Any, values: list[Any]) -> Any:
+    """``column IN values`` with the whole list as ONE parameter.
+
+    PostgreSQL: ``column = ANY(array)``. SQLite: ``column IN (SELECT value FROM
+    json_each(?))`` (JSON1, built into SQLite since 3.38), which SQLite serves from the
+    same index as a plain IN. A parameter per value cost more than the lookups it made:
+    psycopg parses every placeholder on the client, and SQLAlchemy renders an expanding
+    IN's placeholders into a new statement on every execution.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    listed = func.json_each(bindparam(None, json.dumps(values), type_=String()))
+    return column.in_(select(literal_column("value")).select_from(listed))
 
 
 def allocate_ids(session: Session, model: Any, count: int) -> list[int]:
@@ -50,27 +78,34 @@ def allocate_ids(session: Session, model: Any, count: int) -> list[int]:
     return list(range(top + 1, top + 1 + count))
 
 
-def insert_rows(session: Session, model: Any, rows: Sequence[Mapping[str, Any]]) -> None:
-    """INSERT ``rows`` (dicts keyed by column name) into ``model``'s table; nothing returned.
+def insert_rows(
+    session: Session,
+    model: Any,
+    rows: Sequence[Mapping[str, Any]] | Sequence[Sequence[Any]],
+    *,
+    names: Sequence[str] | None = None,
+) -> None:
+    """INSERT ``rows`` into ``model``'s table; nothing returned.
 
-    Columns a row leaves out or sets to ``None`` take the column's Python default when it
-    has one, as the ORM's bulk insert does. Database errors surface as SQLAlchemy's (an
-    ``IntegrityError`` for a duplicate key), and the caller's transaction is then failed.
+    ``rows`` are dicts keyed by column name or, with ``names``, tuples of those columns
+    in that order (the hot path builds no dict per row). Columns a row leaves out or sets
+    to ``None`` take the column's Python default when it has one, as the ORM's bulk
+    insert does. Database errors surface as SQLAlchemy's (an ``IntegrityError`` for a
+    duplicate key), and the caller's transaction is then failed.
     """
     if not rows:
         return
     table: Table = model.__table__
     connection = session.connection()
     dialect = connection.dialect
-    names = list(rows[0])
-    if any(row.keys() != rows[0].keys() for row in rows):
-        names = list(dict.fromkeys(name for row in rows for name in row))
-        rows = [{name: row.get(name) for name in names} for row in rows]
     # Column by column: the per-value work is then only where a column needs it.
-    if len(names) == 1:  # itemgetter of one name gives the value, not a 1-tuple
-        columns = [[row[names[0]] for row in rows]]
+    if names is not None:
+        names = list(names)
+        columns = [list(column) for column in zip(*rows, strict=True)]
+        if len(columns) != len(names):
+            raise ValueError(f"rows of {len(columns)} values for {len(names)} columns")
     else:
-        columns = [list(column) for column in zip(*map(itemgetter(*names), rows), strict=True)]
+        columns, names = _columns(rows)  # type: ignore[arg-type]
     for column in table.columns:
         default = column.default
         if default is None or column.primary_key:
@@ -106,6 +141,17 @@ def insert_rows(session: Session, model: Any, rows: Sequence[Mapping[str, Any]])
         _copy(connection, f"COPY {target} FROM STDIN", prepared)
 
 
+def _columns(rows: Sequence[Mapping[str, Any]]) -> tuple[list[list[Any]], list[str]]:
+    """Dict rows as one list per column, and the column names (every row's keys)."""
+    names = list(rows[0])
+    if any(row.keys() != rows[0].keys() for row in rows):
+        names = list(dict.fromkeys(name for row in rows for name in row))
+        rows = [{name: row.get(name) for name in names} for row in rows]
+    if len(names) == 1:  # itemgetter of one name gives the value, not a 1-tuple
+        return [[row[names[0]] for row in rows]], names
+    return [list(column) for column in zip(*map(itemgetter(*names), rows), strict=True)], names
+
+
 def _processed(process: Callable[[Any], Any], values: list[Any]) -> list[Any]:
     """``values`` through a column type's bind processor, as ``execute()`` applies it.
 
@@ -122,10 +168,17 @@ def _processed(process: Callable[[Any], Any], values: list[Any]) -> list[Any]:
 def _copy(connection: Connection, statement: str, rows: list[tuple[Any, ...]]) -> None:
     """``COPY ... FROM STDIN`` on psycopg, in the connection's transaction."""
     import psycopg  # the driver records.db picks for PostgreSQL
+    from psycopg.copy import QueuedLibpqWriter
 
     raw = connection.connection.driver_connection
     try:
-        with raw.cursor() as cursor, cursor.copy(statement) as out:
+        # The queued writer sends from its own thread (the GIL is released while it
+        # waits on the socket): PostgreSQL parses and indexes the rows already sent
+        # while this thread formats the next ones.
+        with (
+            raw.cursor() as cursor,
+            cursor.copy(statement, writer=QueuedLibpqWriter(cursor)) as out,
+        ):
             for row in rows:
                 out.write_row(row)
     except psycopg.Error as exc:

@@ -11,6 +11,7 @@ import click
 
 import records
 from connectors import (
+    DEFAULT_BATCH_SIZE,
     ConnectorError,
     SyncFailed,
     build_connector,
@@ -186,7 +187,9 @@ class _Progress:
 @click.option("--full", is_flag=True, help="Fetch everything; deactivate members not seen.")
 @click.option("--dry-run", is_flag=True, help="Count only; write nothing but the run record.")
 @click.option("--strict", is_flag=True, help="Stop at the first invalid row.")
-@click.option("--batch-size", default=500, show_default=True, type=click.IntRange(1, 10_000))
+@click.option(
+    "--batch-size", default=DEFAULT_BATCH_SIZE, show_default=True, type=click.IntRange(1, 10_000)
+)
 @click.option("--queue", "queued", is_flag=True, help="Queue it for `tandem worker` instead.")
 @TENANT_OPTION
 def sync_command(

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from members import PersonRecord, link_member, link_members
-from records import Identity, Member, Tenant
+from records import Identity, Member, Tenant, utcnow
 
 
 def _tenant(session: Session, slug: str) -> int:
@@ -151,3 +151,71 @@ def test_new_members_of_a_batch_go_in_a_few_statements(session: Session) -> None
     )
     assert stored == {str(n): f"P{n}" for n in range(300)}
     assert [link.member_id for link in links] == sorted(session.scalars(select(Member.id)))
+
+
+def test_a_batch_looks_people_up_with_one_parameter_per_list(
+    session: Session,
+) -> None:
+    # Issue 16 item 12: the lookups of a batch (identities, member numbers, emails) sent
+    # one placeholder per value, which psycopg parses on the client and SQLAlchemy
+    # renders into a new statement each time; each list is now one parameter (an array
+    # on PostgreSQL, a JSON list on SQLite).
+    from .test_sync_learning import Statements
+
+    tenant = _tenant(session, "t")
+    engine = session.get_bind()
+
+    records = [
+        PersonRecord(
+            source="canvas", external_id=str(n), member_number=f"M{n}", email=f"p{n}@x.org"
+        )
+        for n in range(300)
+    ]
+    with Statements(engine) as statements:
+        links = link_members(session, tenant, records, seen_at=utcnow())
+        links = link_members(session, tenant, records, seen_at=utcnow())
+    assert not any(link.created for link in links)
+    lookups = [s for s in statements if s.lstrip().startswith(("SELECT", "UPDATE"))]
+    assert lookups
+    placeholder = "%(" if engine.dialect.name == "postgresql" else "?"
+    assert all(s.count(placeholder) <= 4 for s in lookups), lookups
+
+
+def test_member_lookups_search_an_index_per_value_not_the_whole_tenant(
+    session: Session,
+) -> None:
+    # Issue 16 item 12: ORDER BY id made SQLite (no statistics) walk every member of the
+    # tenant in id order for each batch's member-number and email lookups; the rows are
+    # now sorted in Python and each value is one index search.
+    from .test_sync_learning import Statements
+
+    tenant = _tenant(session, "t")
+    link_members(
+        session,
+        tenant,
+        [PersonRecord(source="a", external_id=str(n), member_number=f"M{n}") for n in range(50)],
+    )
+    engine = session.get_bind()
+    records = [
+        PersonRecord(source="b", external_id=str(n), member_number=f"M{n}", email=f"p{n}@x.org")
+        for n in range(40, 60)
+    ]
+    statements = Statements(engine)
+    with statements:
+        links = link_members(session, tenant, records)
+    captured = list(zip(statements.seen, statements.parameters, strict=True))
+    assert sum(not link.created for link in links) == 10
+    lookups = [
+        (s, p) for s, p in captured if s.lstrip().startswith("SELECT") and "FROM members" in s
+    ]
+    assert lookups and not any("ORDER BY" in s for s, _ in lookups)
+    if engine.dialect.name == "sqlite":
+        connection = session.connection()
+        for statement, parameters in lookups:
+            plan = [
+                row[-1]
+                for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {statement}", parameters)
+            ]
+            assert not any(step.endswith("ix_members_tenant_id (tenant_id=?)") for step in plan), (
+                plan
+            )

@@ -345,14 +345,17 @@ def test_pages_are_read_ahead_while_the_caller_writes_and_stop_when_it_leaves() 
     # a batch was written; the pages now keep coming, within a bounded queue.
     import time
 
+    from connectors.canvas.client import READ_AHEAD
+
     calls: list[int] = []
+    PAGES = READ_AHEAD + 40
 
     def site(request):  # type: ignore[no-untyped-def]
         page = int(parse_qs(urlsplit(request.path).query).get("page", ["1"])[0])
         calls.append(page)
         host = request.headers["Host"]
         link = f'<http://{host}/api/v1/accounts/1/users?page={page + 1}>; rel="next"'
-        send_json(request, [{"id": page}], headers={"Link": link} if page < 40 else None)
+        send_json(request, [{"id": page}], headers={"Link": link} if page < PAGES else None)
 
     def settled() -> int:
         seen, deadline = -1, time.monotonic() + 5
@@ -366,10 +369,11 @@ def test_pages_are_read_ahead_while_the_caller_writes_and_stop_when_it_leaves() 
         pages = client.iter_pages("api/v1/accounts/1/users", read_ahead=True)
         assert next(pages) == [{"id": 1}]
         held = settled()  # the caller is busy with page 1: the reader goes on, then waits
-        assert 6 <= held <= 20  # READ_AHEAD (16) waiting, one being put, one being read
+        # READ_AHEAD waiting, one being put, one being read; never the whole stream.
+        assert 6 <= held <= READ_AHEAD + 4 < PAGES
         pages.close()
         assert settled() == held  # a caller that leaves stops the reader
         assert [
             p[0]["id"] for p in client.iter_pages("api/v1/accounts/1/users", read_ahead=True)
-        ] == list(range(1, 41))
+        ] == list(range(1, PAGES + 1))
         client.close()

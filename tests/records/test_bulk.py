@@ -110,3 +110,42 @@ def test_reserved_ids_are_never_handed_to_another_writer(
         insert_rows(session, Member, [{"id": i, "tenant_id": tenant_id} for i in mine])
     with database.transaction() as session:
         assert set(mine) <= set(session.scalars(select(Member.id)))
+
+
+def test_tuple_rows_with_names_take_the_same_defaults_and_types(database: Database) -> None:
+    # The sync's hot path hands tuples in a fixed column order, not a dict per row.
+    tenant_id = _tenant(database)
+    paris = timezone(timedelta(hours=1))
+    created = datetime(2026, 3, 1, 13, 30, tzinfo=paris)
+    names = ("tenant_id", "display_name", "active", "profile", "created_at")
+    with database.transaction() as session:
+        insert_rows(
+            session,
+            Member,
+            [(tenant_id, "Ada", None, None, None), (tenant_id, "Bo", False, {"a": 1}, created)],
+            names=names,
+        )
+    with database.transaction() as session:
+        ada, bo = session.scalars(select(Member).order_by(Member.id)).all()
+    assert (ada.display_name, ada.active, ada.profile) == ("Ada", True, {})
+    assert ada.created_at is not None and ada.created_at.tzinfo is not None
+    assert (bo.display_name, bo.active, bo.profile, bo.created_at) == (
+        "Bo",
+        False,
+        {"a": 1},
+        created,
+    )
+    with pytest.raises(ValueError, match="naive datetime"), database.transaction() as session:
+        insert_rows(
+            session, Member, [(tenant_id, "Cy", True, {}, datetime(2026, 3, 1))], names=names
+        )
+    with (
+        pytest.raises(ValueError, match="4 values for 5 columns"),
+        database.transaction() as session,
+    ):
+        insert_rows(session, Member, [(tenant_id, "Cy", True, {})], names=names)
+    with database.transaction() as session:
+        assert session.scalars(select(Member.display_name).order_by(Member.id)).all() == [
+            "Ada",
+            "Bo",
+        ]
