@@ -632,8 +632,12 @@ def run_email(site: Site, args: argparse.Namespace, key: rsa.RSAPrivateKey) -> N
         for i in range(args.warmup + args.requests):
             for address, into in ((f"known{i % args.requests}@example.org", known),
                                   (f"nobody{i}@example.org", unknown)):  # fmt: skip
+                # Each request from an address of its own, as different people's
+                # browsers behind the load balancer: the per-client limit (10 a
+                # minute) stays in force and costs both kinds the same.
+                client = {"X-Forwarded-For": address_of(2 * i + len(into))}
                 started = default_timer()
-                answer = http.post(url, data={"email": address}, timeout=30)
+                answer = http.post(url, data={"email": address}, headers=client, timeout=30)
                 took = default_timer() - started
                 answer.raise_for_status()
                 if i >= args.warmup:
