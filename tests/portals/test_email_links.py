@@ -261,6 +261,21 @@ def test_the_link_page_says_who_is_signing_in(
     assert 'id="other-browser"' not in page and 'name="confirm"' not in page
 
 
+def test_the_name_on_the_link_page_is_text_not_markup(
+    app: Flask, client: FlaskClient, inbox: Inbox, directory: Directory, email_portal: int
+) -> None:
+    """The page wraps the name in <strong> (marked safe): the name itself, which a
+    directory sync or a launch brings in, must still be escaped."""
+    with app.app_context(), records.get_database(app).transaction() as session:
+        ada = session.get(Member, directory.ada_id)
+        assert ada is not None
+        ada.display_name = '<img src=x onerror="alert(1)">Ada'
+    ask(client, "ada@example.org")
+    page = client.get(link_path(inbox)).get_data(as_text=True)
+    assert "<img" not in page
+    assert "You are signing in as <strong>&lt;img src=x onerror=" in page
+
+
 def test_a_link_posted_from_another_browser_is_refused_and_spent(
     app: Flask, client: FlaskClient, inbox: Inbox, directory: Directory, email_portal: int
 ) -> None:
