@@ -91,15 +91,12 @@ def enrol(
     Args:
         accessed: the member is launching from the course now (sets ``last_access_at``).
     """
-    now = utcnow() if accessed else None
-    accessed_row = {"the_tenant_id": tenant_id, "the_member_id": member_id,
-                    "the_course_id": course_id, "the_role": role, "the_status": status,
-                    "now": now}  # fmt: skip
-    if now is not None:
+    touch = {"the_tenant_id": tenant_id, "the_member_id": member_id, "the_course_id": course_id,
+             "the_role": role, "the_status": status, "now": utcnow()}  # fmt: skip
+    if accessed:
         # A launch: one statement for the usual case, a member launching again.
-        if session.execute(_ACCESSED, accessed_row).first():
+        if session.execute(_ACCESSED, touch).first():
             return 0
-        enrolment = None
     else:
         enrolment = session.scalars(
             select(Enrolment).where(
@@ -109,10 +106,10 @@ def enrol(
                 Enrolment.role == role,
             )
         ).first()
-    if enrolment is not None:
-        if enrolment.status != status:
-            enrolment.status = status
-        return 0
+        if enrolment is not None:
+            if enrolment.status != status:
+                enrolment.status = status
+            return 0
     try:
         # A member's first launch may come twice at once (a double click, two tabs):
         # the other launch's enrolment then stands, and this launch touches it.
@@ -125,11 +122,11 @@ def enrol(
                     role=role,
                     status=status,
                     source=SOURCE,
-                    last_access_at=now,
+                    last_access_at=touch["now"] if accessed else None,
                 )
             )
     except IntegrityError:
-        if now is None or not session.execute(_ACCESSED, accessed_row).first():
+        if not accessed or not session.execute(_ACCESSED, touch).first():
             raise
         return 0
     return 1

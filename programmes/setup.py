@@ -240,8 +240,9 @@ def list_programmes(session: Session, actor: Actor) -> list[Programme]:
         by_course=not actor.institution_admin and actor.course_id is not None,
         as_member=not actor.coordinator,
     )
-    params = {"tenant_id": actor.tenant_id, "course_id": actor.course_id}
-    return list(session.scalars(query, {**params, "member_id": actor.member_id}))
+    params = {"tenant_id": actor.tenant_id, "course_id": actor.course_id,
+              "member_id": actor.member_id}  # fmt: skip
+    return list(session.scalars(query, params))
 
 
 @cache

@@ -165,6 +165,5 @@ def _hold_loaded_rows(session: Session) -> None:
     ``session.get`` of it queried again. A request is short and its rows few, so holding
     them costs little; commands, which may read many, keep the weak map.
     """
-    held: list[object] = []
-    session.info["held_rows"] = held
+    held: list[object] = []  # lives as long as the session's listener, i.e. the session
     event.listen(session, "loaded_as_persistent", lambda _, instance: held.append(instance))
